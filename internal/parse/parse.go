@@ -62,7 +62,7 @@ func (f *Format) Parse(line string, r *Record) error {
 			continue
 		}
 		if kind := r.set(field, tok); kind != 0 {
-			return &Error{Kind: kind, Field: field, Position: col, Value: clip(tok)}
+			return f.valueError(line, kind, field, col, tok)
 		}
 		r.Present |= 1 << field
 	}
@@ -70,6 +70,15 @@ func (f *Format) Parse(line string, r *Record) error {
 		return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(fields)}
 	}
 	return nil
+}
+
+// valueError reports a bad value, unless the line also has the wrong number of fields: then the
+// count is the root cause (a truncated line usually ends in half a value), and is reported.
+func (f *Format) valueError(line string, kind ErrorKind, field Field, col int, tok string) error {
+	if n := CountFields(line); n != len(f.fields) {
+		return &Error{Kind: KindFieldCount, Position: min(n, len(f.fields)) + 1, Got: n, Want: len(f.fields)}
+	}
+	return &Error{Kind: kind, Field: field, Position: col, Value: clip(tok)}
 }
 
 // countError reports a line with more fields than the format; extra is the first extra value,
