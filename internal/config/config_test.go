@@ -1,0 +1,228 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLoadBadConfigs holds one small file per rule with the exact error it must produce.
+func TestLoadBadConfigs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
+		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, sources, workers)`},
+		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
+		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
+		{"empty.yml", `the file is empty: name at least one source (see configs/minimal.yaml)`},
+		{"two-documents.yml", `the file holds more than one YAML document: keep one`},
+		{"no-sources.yml", `sources: name at least one log group, e.g. sources: [{log_group: /aws/vpc/flow-logs}]`},
+		{"source-no-group.yml", `sources[0]: set one of log_group, log_group_arn or log_group_prefix`},
+		{"source-two-groups.yml", `sources[0]: set only one of log_group, log_group_arn and log_group_prefix`},
+		{"bad-log-group-arn.yml", `sources[0].log_group_arn: "arn:aws:logs:eu-west-1:123456789012:flow-logs" is not a log group ARN (want arn:<partition>:logs:<region>:<account>:log-group:<name>)`},
+		{"bad-role-arn.yml", `sources[0].role_arn: "arn:aws:iam::123456789012:user/flowd" is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)`},
+		{"external-id-without-role.yml", `sources[0].external_id: is only used when assuming a role: set role_arn too, or remove it`},
+		{"bad-endpoint.yml", `sources[0].endpoint: "localhost:4566" is not an http(s) URL (e.g. http://127.0.0.1:4566)`},
+		{"duplicate-source.yml", `sources[1]: reads the same log group as sources[0]: its records would be counted twice; remove one`},
+		{"format-and-formats.yml", `sources[0]: set log_format or log_formats, not both`},
+		{"bad-log-format.yml", `sources[1].log_format: flow log format: token 3 "${dst-port": stray text`},
+		{"same-field-count.yml", `sources[0].log_formats: flow log matcher: formats "${version} ${srcaddr} ${action}" and "${version} ${dstaddr} ${action}" (format 2) both have 3 fields: formats are told apart by their field count, so each needs a different number of fields`},
+		{"max-delay.yml", `ingest.max_delay: must be > 0: how long after its timestamp an event may still arrive (AWS: up to 15m)`},
+		{"late-grace.yml", `ingest.late_grace: must be ≥ 0, got -1m`},
+		{"early-passes.yml", "ingest.early_passes[1]: must be greater than the pass before it (5m): list passes in increasing order\ningest.early_passes[2]: must be less than max_delay + late_grace (20m), which is the final pass"},
+		{"poll-interval.yml", `ingest.poll_interval: must be > 0 (e.g. 30s)`},
+		{"requests-per-second.yml", `ingest.requests_per_second: must be > 0 and ≤ 1000 (the FilterLogEvents quota is 5 per account and Region), got 0`},
+		{"max-in-flight.yml", `ingest.max_in_flight: must be ≥ 1, got 0`},
+		{"queue-size.yml", `ingest.queue_size: must be ≥ 1 batch, got 0`},
+		{"start-position.yml", `ingest.start_position: "yesterday": want "now", a negative offset such as -15m, or an RFC 3339 time`},
+		{"discovery-interval.yml", `ingest.discovery_interval: must be > 0 (e.g. 5m)`},
+		{"shard.yml", `ingest.shard: "2/2": want i/n with 0 ≤ i < n, e.g. 0/1 for a single replica`},
+		{"checkpoint-interval.yml", `checkpoint.interval: must be > 0 (e.g. 30s)`},
+		{"bucket.yml", `aggregate.bucket: must be a whole number of seconds, at least 1s (e.g. 10s), got 0s`},
+		{"no-windows.yml", `aggregate.windows: list at least one window, e.g. [1m, 5m, 15m]`},
+		{"window-not-multiple.yml", `aggregate.windows[1]: 1m35s is not a multiple of aggregate.bucket (10s)`},
+		{"window-twice.yml", `aggregate.windows[2]: 1m is listed twice`},
+		{"allowed-lateness.yml", `aggregate.allowed_lateness: must be ≥ 0, got -10s`},
+		{"max-ports.yml", `aggregate.max_ports: must be between 1 and 100000, got 0`},
+		{"max-interfaces.yml", `aggregate.max_interfaces: must be between 1 and 100000, got -1`},
+		{"top-k.yml", `aggregate.top_k: must be between 1 and 1000, got 5000`},
+		{"scan-port-threshold.yml", `aggregate.scan_port_threshold: must be between 1 and 64, got 0`},
+		{"service-ports.yml", "aggregate.service_ports[2]: 70000 is not a port (1-65535)\naggregate.service_ports[3]: 22 is listed twice"},
+		{"ephemeral-port-start.yml", `aggregate.ephemeral_port_start: 0 is not a port (1-65535)`},
+		{"bucket-fraction.yml", `aggregate.bucket: must be a whole number of seconds, at least 1s (e.g. 10s), got 1.5s`},
+		{"max-ports-service-ports.yml", `aggregate.max_ports: must be at least twice the number of service_ports (2): each takes a TCP and a UDP key`},
+		{"ring-too-large.yml", `aggregate: aggregate config: Windows = [48h0m0s]: largest window plus AllowedLateness needs 172921 buckets of 1s, more than 100000: use wider buckets`},
+		{"max-clock-skew.yml", `aggregate.max_clock_skew: must be ≥ 0, got -1s`},
+		{"workers.yml", `workers: must be between 0 (one per CPU) and 1024, got -2`},
+		{"several-problems.yml", "sources[0].log_format: flow log format: token 2 \"${version}\": duplicate field\nsources[1]: set one of log_group, log_group_arn or log_group_prefix\ningest.queue_size: must be ≥ 1 batch, got 0\naggregate.top_k: must be between 1 and 1000, got -1"},
+	}
+	covered := map[string]bool{}
+	for _, tc := range tests {
+		covered[tc.file] = true
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join("testdata", "bad", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(data)
+			if err == nil {
+				t.Fatalf("Load succeeded with %+v, want error %q", cfg, tc.want)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("error:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	// Every bad file has a case: a file without one would test nothing.
+	files, err := filepath.Glob(filepath.Join("testdata", "bad", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !covered[filepath.Base(f)] {
+			t.Errorf("%s has no case in TestLoadBadConfigs", f)
+		}
+	}
+}
+
+// TestLoadGoodConfigs loads the test files and the shipped examples in configs/.
+func TestLoadGoodConfigs(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("testdata", "good", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, err := filepath.Glob(filepath.Join("..", "..", "configs", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, examples...)
+	if len(files) < 3 {
+		t.Fatalf("found only %d good configs: %v", len(files), files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			cfg, err := LoadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The printed effective config loads back to the same file form: check-config's
+			// output is itself a valid config (secrets aside).
+			out, err := cfg.File.YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := Load(out)
+			if err != nil {
+				t.Fatalf("effective config does not load back: %v\n%s", err, out)
+			}
+			if !reflect.DeepEqual(again.File, cfg.File.Masked()) {
+				t.Errorf("effective config changed on reload:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestMinimalConfigDefaults(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]byte("sources:\n  - log_group: /aws/vpc/flow-logs\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) != 1 || cfg.Sources[0].Name() != "/aws/vpc/flow-logs" {
+		t.Fatalf("sources = %+v", cfg.Sources)
+	}
+	if n := len(cfg.Sources[0].Formats); n != 1 || cfg.Sources[0].Formats[0].NumFields() != 14 {
+		t.Errorf("default format: %d formats", n)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"max_delay", cfg.Ingest.MaxDelay, 15 * time.Minute},
+		{"late_grace", cfg.Ingest.LateGrace, 5 * time.Minute},
+		{"early_passes", cfg.Ingest.EarlyPasses, []time.Duration{5 * time.Minute}},
+		{"requests_per_second", cfg.Ingest.RequestsPerSecond, 5.0},
+		{"shard", cfg.Ingest.Shard, Shard{Index: 0, Count: 1}},
+		{"start_position", cfg.Ingest.StartPosition, StartPosition{Offset: -15 * time.Minute}},
+		{"windows", cfg.Aggregate.Windows, []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}},
+		{"checkpoint.path", cfg.Checkpoint.Path, ""},
+		{"workers", cfg.Workers, 0},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]byte(`
+sources:
+  - log_group: /aws/vpc/flow-logs
+    role_arn: arn:aws:iam::123456789012:role/flowd
+    external_id: very-secret-value
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.File.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "very-secret-value") || !strings.Contains(string(out), "external_id: <secret>") {
+		t.Errorf("secret not masked:\n%s", out)
+	}
+	if cfg.Sources[0].ExternalID != "very-secret-value" {
+		t.Errorf("runtime form lost the secret: %q", cfg.Sources[0].ExternalID)
+	}
+}
+
+func TestParseStartPosition(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{in: "now", want: now},
+		{in: "-15m", want: now.Add(-15 * time.Minute)},
+		{in: "2026-01-01T00:00:00Z", want: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "-soon", bad: true},
+		{in: "15m", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			p, err := ParseStartPosition(tc.in)
+			if (err != nil) != tc.bad {
+				t.Fatalf("err = %v, want bad=%v", err, tc.bad)
+			}
+			if !tc.bad && !p.At(now).Equal(tc.want) {
+				t.Errorf("At = %v, want %v", p.At(now), tc.want)
+			}
+		})
+	}
+}
+
+func TestDurationString(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[time.Duration]string{
+		5 * time.Minute: "5m", time.Hour: "1h", 90 * time.Second: "1m30s", 10 * time.Second: "10s", 2*time.Hour + time.Minute: "2h1m",
+	} {
+		if got := Duration(in).String(); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

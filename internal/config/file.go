@@ -1,0 +1,112 @@
+package config
+
+import (
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+)
+
+// File is the configuration file as written: one YAML document, snake_case keys. Every key
+// is documented in docs/configuration.md.
+type File struct {
+	// Sources are the CloudWatch Logs log groups to read flow logs from.
+	Sources []SourceFile `yaml:"sources"`
+	// Ingest tunes reading: exactly-once passes, API quota, queueing.
+	Ingest IngestFile `yaml:"ingest"`
+	// Checkpoint makes counts survive restarts without re-counting.
+	Checkpoint CheckpointFile `yaml:"checkpoint"`
+	// Aggregate sets the windows and the label caps.
+	Aggregate AggregateFile `yaml:"aggregate"`
+	// Workers is the number of parse workers; 0 means GOMAXPROCS.
+	Workers int `yaml:"workers"`
+}
+
+// SourceFile names one log group (or a prefix for discovery) and how its records are written.
+type SourceFile struct {
+	LogGroup        string   `yaml:"log_group,omitempty"`
+	LogGroupARN     string   `yaml:"log_group_arn,omitempty"`
+	LogGroupPrefix  string   `yaml:"log_group_prefix,omitempty"`
+	LogStreamPrefix string   `yaml:"log_stream_prefix,omitempty"`
+	LogFormat       string   `yaml:"log_format,omitempty"`
+	LogFormats      []string `yaml:"log_formats,omitempty"`
+	Region          string   `yaml:"region,omitempty"`
+	RoleARN         string   `yaml:"role_arn,omitempty"`
+	ExternalID      string   `yaml:"external_id,omitempty"`
+	Endpoint        string   `yaml:"endpoint,omitempty"`
+}
+
+// IngestFile is the ingest section.
+type IngestFile struct {
+	MaxDelay          Duration   `yaml:"max_delay"`
+	LateGrace         Duration   `yaml:"late_grace"`
+	EarlyPasses       []Duration `yaml:"early_passes"`
+	PollInterval      Duration   `yaml:"poll_interval"`
+	RequestsPerSecond float64    `yaml:"requests_per_second"`
+	MaxInFlight       int        `yaml:"max_in_flight"`
+	QueueSize         int        `yaml:"queue_size"`
+	StartPosition     string     `yaml:"start_position"`
+	DiscoveryInterval Duration   `yaml:"discovery_interval"`
+	Shard             string     `yaml:"shard"`
+}
+
+// CheckpointFile is the checkpoint section. An empty path disables checkpoints.
+type CheckpointFile struct {
+	Path     string   `yaml:"path"`
+	Interval Duration `yaml:"interval"`
+}
+
+// AggregateFile is the aggregate section.
+type AggregateFile struct {
+	Bucket             Duration   `yaml:"bucket"`
+	Windows            []Duration `yaml:"windows"`
+	AllowedLateness    Duration   `yaml:"allowed_lateness"`
+	MaxClockSkew       Duration   `yaml:"max_clock_skew"`
+	MaxPorts           int        `yaml:"max_ports"`
+	MaxInterfaces      int        `yaml:"max_interfaces"`
+	TopK               int        `yaml:"top_k"`
+	ScanPortThreshold  int        `yaml:"scan_port_threshold"`
+	ServicePorts       []int      `yaml:"service_ports"`
+	EphemeralPortStart int        `yaml:"ephemeral_port_start"`
+}
+
+// Default returns the file form with every default filled in; decoding overlays the user's
+// keys on it. Lists given in the file replace the default list whole. The aggregate defaults
+// are aggregate.DefaultConfig's, so the two never drift apart.
+func Default() File {
+	ad := aggregate.DefaultConfig()
+	windows := make([]Duration, len(ad.Windows))
+	for i, w := range ad.Windows {
+		windows[i] = Duration(w)
+	}
+	ports := make([]int, len(ad.ServicePorts))
+	for i, p := range ad.ServicePorts {
+		ports[i] = int(p)
+	}
+	return File{
+		Ingest: IngestFile{
+			MaxDelay:          Duration(15 * time.Minute),
+			LateGrace:         Duration(5 * time.Minute),
+			EarlyPasses:       []Duration{Duration(5 * time.Minute)},
+			PollInterval:      Duration(30 * time.Second),
+			RequestsPerSecond: 5,
+			MaxInFlight:       4,
+			QueueSize:         64,
+			StartPosition:     "-15m",
+			DiscoveryInterval: Duration(5 * time.Minute),
+			Shard:             "0/1",
+		},
+		Checkpoint: CheckpointFile{Interval: Duration(30 * time.Second)},
+		Aggregate: AggregateFile{
+			Bucket:             Duration(ad.BucketWidth),
+			Windows:            windows,
+			AllowedLateness:    Duration(ad.AllowedLateness),
+			MaxClockSkew:       Duration(ad.MaxClockSkew),
+			MaxPorts:           ad.MaxPorts,
+			MaxInterfaces:      ad.MaxInterfaces,
+			TopK:               ad.TopK,
+			ScanPortThreshold:  ad.ScanPortThreshold,
+			ServicePorts:       ports,
+			EphemeralPortStart: int(ad.EphemeralStart),
+		},
+	}
+}

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/parse"
+)
+
+// Config is the validated runtime form of a File.
+type Config struct {
+	Sources    []Source
+	Ingest     Ingest
+	Checkpoint Checkpoint
+	Aggregate  aggregate.Config
+	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS at run time.
+	Workers int
+	// File is the effective file form (defaults included) this Config came from.
+	File File
+}
+
+// Source is one validated source. Exactly one of LogGroup, LogGroupARN and LogGroupPrefix is set.
+type Source struct {
+	LogGroup        string
+	LogGroupARN     string
+	LogGroupPrefix  string
+	LogStreamPrefix string
+	// Formats are the compiled record formats, one or more with distinct field counts.
+	Formats []*parse.Format
+	// FormatSpecs are the format strings Formats were compiled from (empty: the default format).
+	FormatSpecs []string
+	Region      string
+	RoleARN     string
+	ExternalID  string
+	Endpoint    string
+}
+
+// Name is the log group name, ARN or prefix this source reads: the log_group label of its metrics.
+func (s Source) Name() string {
+	switch {
+	case s.LogGroup != "":
+		return s.LogGroup
+	case s.LogGroupARN != "":
+		return s.LogGroupARN
+	default:
+		return s.LogGroupPrefix + "*"
+	}
+}
+
+// Ingest is the validated ingest section.
+type Ingest struct {
+	MaxDelay          time.Duration
+	LateGrace         time.Duration
+	EarlyPasses       []time.Duration
+	PollInterval      time.Duration
+	RequestsPerSecond float64
+	MaxInFlight       int
+	QueueSize         int
+	StartPosition     StartPosition
+	DiscoveryInterval time.Duration
+	Shard             Shard
+}
+
+// StartPosition says where reading begins when there is no checkpoint.
+type StartPosition struct {
+	// Now starts at the current time; otherwise reading starts at Offset before now (Offset ≤ 0),
+	// or at Time when it is not zero.
+	Now    bool
+	Offset time.Duration
+	Time   time.Time
+}
+
+// At returns the start time for a given current time.
+func (p StartPosition) At(now time.Time) time.Time {
+	switch {
+	case p.Now:
+		return now
+	case !p.Time.IsZero():
+		return p.Time
+	default:
+		return now.Add(p.Offset)
+	}
+}
+
+// Shard is this replica's share of the sources: Index of Count, by a stable hash.
+type Shard struct {
+	Index, Count int
+}
+
+// Checkpoint is the validated checkpoint section; an empty Path disables checkpoints.
+type Checkpoint struct {
+	Path     string
+	Interval time.Duration
+}
+

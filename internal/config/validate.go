@@ -1,0 +1,331 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/parse"
+)
+
+// FieldError is one problem in the configuration, named by its YAML path
+// ("sources[1].log_format") and, for decoding errors, its line.
+type FieldError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s (line %d): %s", e.Path, e.Line, e.Msg)
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// problems collects FieldErrors.
+type problems []error
+
+func (p *problems) add(path, format string, args ...any) {
+	*p = append(*p, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks every key and returns the runtime form, or every problem found joined
+// with errors.Join (each a *FieldError).
+func (f File) Validate() (*Config, error) {
+	var p problems
+	cfg := &Config{File: f, Workers: f.Workers}
+	cfg.Sources = validateSources(&p, f.Sources)
+	cfg.Ingest = validateIngest(&p, f.Ingest)
+	cfg.Checkpoint = Checkpoint{Path: f.Checkpoint.Path, Interval: time.Duration(f.Checkpoint.Interval)}
+	if cfg.Checkpoint.Interval <= 0 {
+		p.add("checkpoint.interval", "must be > 0 (e.g. 30s)")
+	}
+	cfg.Aggregate = validateAggregate(&p, f.Aggregate)
+	if f.Workers < 0 || f.Workers > 1024 {
+		p.add("workers", "must be between 0 (one per CPU) and 1024, got %d", f.Workers)
+	}
+	if len(p) > 0 {
+		return nil, errors.Join(p...)
+	}
+	return cfg, nil
+}
+
+func validateSources(p *problems, files []SourceFile) []Source {
+	if len(files) == 0 {
+		p.add("sources", "name at least one log group, e.g. sources: [{log_group: /aws/vpc/flow-logs}]")
+		return nil
+	}
+	out := make([]Source, 0, len(files))
+	seen := map[string]int{}
+	for i, sf := range files {
+		path := fmt.Sprintf("sources[%d]", i)
+		s := Source{
+			LogGroup: sf.LogGroup, LogGroupARN: sf.LogGroupARN, LogGroupPrefix: sf.LogGroupPrefix,
+			LogStreamPrefix: sf.LogStreamPrefix, Region: sf.Region, RoleARN: sf.RoleARN,
+			ExternalID: sf.ExternalID, Endpoint: sf.Endpoint,
+		}
+		n := 0
+		for _, v := range []string{sf.LogGroup, sf.LogGroupARN, sf.LogGroupPrefix} {
+			if v != "" {
+				n++
+			}
+		}
+		switch n {
+		case 0:
+			p.add(path, "set one of log_group, log_group_arn or log_group_prefix")
+		case 1:
+		default:
+			p.add(path, "set only one of log_group, log_group_arn and log_group_prefix")
+		}
+		if sf.LogGroupARN != "" && !isLogGroupARN(sf.LogGroupARN) {
+			p.add(path+".log_group_arn", "%q is not a log group ARN (want arn:<partition>:logs:<region>:<account>:log-group:<name>)", sf.LogGroupARN)
+		}
+		if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
+			p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
+		}
+		if sf.ExternalID != "" && sf.RoleARN == "" {
+			p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
+		}
+		if sf.Endpoint != "" {
+			u, err := url.Parse(sf.Endpoint)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				p.add(path+".endpoint", "%q is not an http(s) URL (e.g. http://127.0.0.1:4566)", sf.Endpoint)
+			}
+		}
+		s.Formats, s.FormatSpecs = validateFormats(p, path, sf)
+		if n == 1 {
+			key := strings.Join([]string{s.Name(), sf.LogStreamPrefix, sf.Region, sf.Endpoint, sf.RoleARN}, "\x00")
+			if j, dup := seen[key]; dup {
+				p.add(path, "reads the same log group as sources[%d]: its records would be counted twice; remove one", j)
+			} else {
+				seen[key] = i
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func validateFormats(p *problems, path string, sf SourceFile) ([]*parse.Format, []string) {
+	var specs []string
+	switch {
+	case sf.LogFormat != "" && len(sf.LogFormats) > 0:
+		p.add(path, "set log_format or log_formats, not both")
+		return nil, nil
+	case sf.LogFormat != "":
+		specs = []string{sf.LogFormat}
+	case len(sf.LogFormats) > 0:
+		specs = sf.LogFormats
+	default:
+		specs = []string{parse.DefaultFormat}
+	}
+	formats := make([]*parse.Format, 0, len(specs))
+	ok := true
+	for j, spec := range specs {
+		fp := path + ".log_format"
+		if len(sf.LogFormats) > 0 {
+			fp = fmt.Sprintf("%s.log_formats[%d]", path, j)
+		}
+		f, err := parse.Compile(spec)
+		if err != nil {
+			p.add(fp, "%v", err)
+			ok = false
+			continue
+		}
+		formats = append(formats, f)
+	}
+	if ok && len(formats) > 1 {
+		if _, err := parse.NewMatcher(formats...); err != nil {
+			p.add(path+".log_formats", "%v: formats are told apart by their field count, so each needs a different number of fields", err)
+		}
+	}
+	if len(sf.LogFormats) == 0 && sf.LogFormat == "" {
+		specs = nil
+	}
+	return formats, specs
+}
+
+func isLogGroupARN(s string) bool {
+	parts := strings.SplitN(s, ":", 7)
+	return len(parts) == 7 && parts[0] == "arn" && parts[1] != "" && parts[2] == "logs" &&
+		parts[3] != "" && parts[4] != "" && parts[5] == "log-group" && parts[6] != ""
+}
+
+func isRoleARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == "iam" &&
+		parts[4] != "" && strings.HasPrefix(parts[5], "role/") && len(parts[5]) > len("role/")
+}
+
+func validateIngest(p *problems, f IngestFile) Ingest {
+	in := Ingest{
+		MaxDelay:          time.Duration(f.MaxDelay),
+		LateGrace:         time.Duration(f.LateGrace),
+		PollInterval:      time.Duration(f.PollInterval),
+		RequestsPerSecond: f.RequestsPerSecond,
+		MaxInFlight:       f.MaxInFlight,
+		QueueSize:         f.QueueSize,
+		DiscoveryInterval: time.Duration(f.DiscoveryInterval),
+	}
+	if in.MaxDelay <= 0 {
+		p.add("ingest.max_delay", "must be > 0: how long after its timestamp an event may still arrive (AWS: up to 15m)")
+	}
+	if in.LateGrace < 0 {
+		p.add("ingest.late_grace", "must be ≥ 0, got %s", f.LateGrace)
+	}
+	last := time.Duration(0)
+	for i, d := range f.EarlyPasses {
+		ep := time.Duration(d)
+		path := fmt.Sprintf("ingest.early_passes[%d]", i)
+		switch {
+		case ep <= 0:
+			p.add(path, "must be > 0, got %s", d)
+		case ep <= last:
+			p.add(path, "must be greater than the pass before it (%s): list passes in increasing order", Duration(last))
+		case in.MaxDelay > 0 && ep >= in.MaxDelay+in.LateGrace:
+			p.add(path, "must be less than max_delay + late_grace (%s), which is the final pass", Duration(in.MaxDelay+in.LateGrace))
+		}
+		if ep > last {
+			last = ep
+		}
+		in.EarlyPasses = append(in.EarlyPasses, ep)
+	}
+	if in.PollInterval <= 0 {
+		p.add("ingest.poll_interval", "must be > 0 (e.g. 30s)")
+	}
+	if !(f.RequestsPerSecond > 0) || f.RequestsPerSecond > 1000 {
+		p.add("ingest.requests_per_second", "must be > 0 and ≤ 1000 (the FilterLogEvents quota is 5 per account and Region), got %v", f.RequestsPerSecond)
+	}
+	if f.MaxInFlight < 1 {
+		p.add("ingest.max_in_flight", "must be ≥ 1, got %d", f.MaxInFlight)
+	}
+	if f.QueueSize < 1 {
+		p.add("ingest.queue_size", "must be ≥ 1 batch, got %d", f.QueueSize)
+	}
+	sp, err := ParseStartPosition(f.StartPosition)
+	if err != nil {
+		p.add("ingest.start_position", "%v", err)
+	}
+	in.StartPosition = sp
+	if in.DiscoveryInterval <= 0 {
+		p.add("ingest.discovery_interval", "must be > 0 (e.g. 5m)")
+	}
+	sh, err := ParseShard(f.Shard)
+	if err != nil {
+		p.add("ingest.shard", "%v", err)
+	}
+	in.Shard = sh
+	return in
+}
+
+// ParseStartPosition parses "now", a negative offset such as "-15m", or an RFC 3339 time.
+func ParseStartPosition(s string) (StartPosition, error) {
+	if s == "now" {
+		return StartPosition{Now: true}, nil
+	}
+	if strings.HasPrefix(s, "-") {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return StartPosition{}, fmt.Errorf("%q is not an offset: write e.g. -15m", s)
+		}
+		return StartPosition{Offset: d}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return StartPosition{Time: t}, nil
+	}
+	return StartPosition{}, fmt.Errorf("%q: want \"now\", a negative offset such as -15m, or an RFC 3339 time", s)
+}
+
+// ParseShard parses "i/n" with 0 ≤ i < n.
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("%q: want i/n with 0 ≤ i < n, e.g. 0/1 for a single replica", s)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+func validateAggregate(p *problems, f AggregateFile) aggregate.Config {
+	a := aggregate.DefaultConfig()
+	a.BucketWidth = time.Duration(f.Bucket)
+	a.AllowedLateness = time.Duration(f.AllowedLateness)
+	a.MaxClockSkew = time.Duration(f.MaxClockSkew)
+	a.MaxPorts = f.MaxPorts
+	a.MaxInterfaces = f.MaxInterfaces
+	a.TopK = f.TopK
+	a.ScanPortThreshold = f.ScanPortThreshold
+	a.Windows = nil
+	a.ServicePorts = nil
+	n := len(*p)
+	if a.BucketWidth < time.Second || a.BucketWidth%time.Second != 0 {
+		p.add("aggregate.bucket", "must be a whole number of seconds, at least 1s (e.g. 10s), got %s", f.Bucket)
+	}
+	if len(f.Windows) == 0 {
+		p.add("aggregate.windows", "list at least one window, e.g. [1m, 5m, 15m]")
+	}
+	for i, d := range f.Windows {
+		w := time.Duration(d)
+		path := fmt.Sprintf("aggregate.windows[%d]", i)
+		switch {
+		case w <= 0:
+			p.add(path, "must be > 0, got %s", d)
+		case a.BucketWidth > 0 && w%a.BucketWidth != 0:
+			p.add(path, "%s is not a multiple of aggregate.bucket (%s)", d, f.Bucket)
+		case slices.Contains(a.Windows, w):
+			p.add(path, "%s is listed twice", d)
+		}
+		a.Windows = append(a.Windows, w)
+	}
+	if a.AllowedLateness < 0 {
+		p.add("aggregate.allowed_lateness", "must be ≥ 0, got %s", f.AllowedLateness)
+	}
+	if a.MaxClockSkew < 0 {
+		p.add("aggregate.max_clock_skew", "must be ≥ 0, got %s", f.MaxClockSkew)
+	}
+	if f.MaxPorts < 1 || f.MaxPorts > 100000 {
+		p.add("aggregate.max_ports", "must be between 1 and 100000, got %d", f.MaxPorts)
+	} else if 2*len(f.ServicePorts) > f.MaxPorts {
+		p.add("aggregate.max_ports", "must be at least twice the number of service_ports (%d): each takes a TCP and a UDP key", len(f.ServicePorts))
+	}
+	if f.MaxInterfaces < 1 || f.MaxInterfaces > 100000 {
+		p.add("aggregate.max_interfaces", "must be between 1 and 100000, got %d", f.MaxInterfaces)
+	}
+	if f.TopK < 1 || f.TopK > 1000 {
+		p.add("aggregate.top_k", "must be between 1 and 1000, got %d", f.TopK)
+	}
+	if f.ScanPortThreshold < 1 || f.ScanPortThreshold > aggregate.MaxDistinctPorts {
+		p.add("aggregate.scan_port_threshold", "must be between 1 and %d, got %d", aggregate.MaxDistinctPorts, f.ScanPortThreshold)
+	}
+	for i, port := range f.ServicePorts {
+		path := fmt.Sprintf("aggregate.service_ports[%d]", i)
+		switch {
+		case port < 1 || port > 65535:
+			p.add(path, "%d is not a port (1-65535)", port)
+		case slices.Contains(a.ServicePorts, uint16(port)):
+			p.add(path, "%d is listed twice", port)
+		default:
+			a.ServicePorts = append(a.ServicePorts, uint16(port))
+		}
+	}
+	if f.EphemeralPortStart < 1 || f.EphemeralPortStart > 65535 {
+		p.add("aggregate.ephemeral_port_start", "%d is not a port (1-65535)", f.EphemeralPortStart)
+	} else {
+		a.EphemeralStart = uint16(f.EphemeralPortStart)
+	}
+	// The aggregator has the last word (e.g. the ring size); report what it still rejects
+	// under the section's path, once the rules above found nothing.
+	if len(*p) == n {
+		if err := a.Validate(); err != nil {
+			p.add("aggregate", "%v", err)
+		}
+	}
+	return a
+}
