@@ -92,4 +92,3 @@ type Checkpoint struct {
 	Path     string
 	Interval time.Duration
 }
-
