@@ -101,7 +101,7 @@ func TestCompileErrors(t *testing.T) {
 		{"braces without dollar", "${version} {srcaddr}", 2, "{srcaddr}", "stray text"},
 		{"bad character in name", "${version} ${src.addr}", 2, "${src.addr}", "bad field name"},
 		{"bad bare name", "version src:addr", 2, "src:addr", "bad field name"},
-		{"too many fields", manyFields(maxColumns+1), maxColumns + 1, "f512", "too many fields"},
+		{"too many fields", manyFields(maxColumns + 1), maxColumns + 1, "f512", "too many fields"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

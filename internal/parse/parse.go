@@ -1,5 +1,7 @@
 package parse
 
+import "net/netip"
+
 // isSpace reports whether c separates fields: the ASCII whitespace bytes (space, \t, \n, \v, \f,
 // \r). AWS writes single spaces, but one documented example has a double space, and lines read
 // from files may end in \r\n; treating every ASCII space as a separator makes all of these parse
@@ -22,131 +24,152 @@ func CountFields(line string) int {
 	return n
 }
 
+// tokenEnd returns the index of the first space at or after i, or len(line).
+func tokenEnd(line string, i int) int {
+	for i < len(line) && !isSpace(line[i]) {
+		i++
+	}
+	return i
+}
+
 // Parse fills r from one flow log record in this format. It resets r first (keeping the
 // backing array of r.Opaque). Fields are separated by runs of ASCII whitespace; leading and
 // trailing whitespace (including a trailing "\r\n") are ignored. A field written "-" is left out
 // of r.Present and keeps its zero value; NODATA and SKIPDATA records parse without error and
-// r.LogStatus says what they are.
+// r.LogStatus says what they are. Opaque columns are copied to r.Opaque as written, "-" included.
 //
 // String fields of r (and r.Opaque) refer into line: they are valid as long as line is, and
 // are overwritten by the next Parse into r. Parse allocates nothing unless it returns an error,
-// which is always an *Error.
+// which is always an *Error. When a line has the wrong number of fields the error is of kind
+// KindFieldCount, even if a value is also bad (a truncated line usually ends in half a value).
+//
+// Parse reads the line once: numbers and IPv4 addresses are converted while their field is
+// scanned, and other values are sliced out and set by field.
 func (f *Format) Parse(line string, r *Record) error {
 	*r = Record{Opaque: r.Opaque[:0]}
-	fields := f.fields
-	col := 0
+	n := len(line)
 	i := 0
-	for {
-		for i < len(line) && isSpace(line[i]) {
+	for col, c := range f.cols {
+		for i < n && isSpace(line[i]) {
 			i++
 		}
-		if i == len(line) {
-			break
+		if i == n {
+			return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(f.cols)}
 		}
-		j := i + 1
-		for j < len(line) && !isSpace(line[j]) {
-			j++
-		}
-		tok := line[i:j]
-		i = j
-		if col == len(fields) {
-			return f.countError(line, col+1, tok)
-		}
-		field := fields[col]
-		col++
-		if field == FieldUnknown {
-			r.Opaque = append(r.Opaque, tok)
+		start := i
+		if line[i] == '-' && (i+1 == n || isSpace(line[i+1])) {
+			i++
+			if c.kind == kindOpaque {
+				r.Opaque = append(r.Opaque, line[start:i])
+			}
 			continue
 		}
-		if tok == "-" {
+		var bad ErrorKind
+		switch c.kind {
+		case kindUint:
+			var v uint64
+			v, i, bad = scanUint(line, i, c.max)
+			if bad == 0 {
+				r.setUint(c.field, v)
+			}
+		case kindAddr:
+			var a netip.Addr
+			a, i, bad = scanAddr(line, i)
+			if bad == 0 {
+				r.setAddr(c.field, a)
+			}
+		case kindOpaque:
+			i = tokenEnd(line, i+1)
+			r.Opaque = append(r.Opaque, line[start:i])
 			continue
+		default:
+			i = tokenEnd(line, i+1)
+			bad = r.setText(c.field, line[start:i])
 		}
-		if kind := r.set(field, tok); kind != 0 {
-			return f.valueError(line, kind, field, col, tok)
+		if bad != 0 {
+			return f.valueError(line, bad, c.field, col+1, line[start:tokenEnd(line, i)])
 		}
-		r.Present |= 1 << field
+		r.Present |= 1 << c.field
 	}
-	if col != len(fields) {
-		return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(fields)}
+	for i < n && isSpace(line[i]) {
+		i++
+	}
+	if i < n {
+		return &Error{Kind: KindFieldCount, Position: len(f.cols) + 1, Value: clip(line[i:tokenEnd(line, i)]),
+			Got: CountFields(line), Want: len(f.cols)}
 	}
 	return nil
 }
 
 // valueError reports a bad value, unless the line also has the wrong number of fields: then the
-// count is the root cause (a truncated line usually ends in half a value), and is reported.
-func (f *Format) valueError(line string, kind ErrorKind, field Field, col int, tok string) error {
-	if n := CountFields(line); n != len(f.fields) {
-		return &Error{Kind: KindFieldCount, Position: min(n, len(f.fields)) + 1, Got: n, Want: len(f.fields)}
+// count is the root cause, and is reported.
+func (f *Format) valueError(line string, kind ErrorKind, field Field, pos int, tok string) error {
+	if n := CountFields(line); n != len(f.cols) {
+		return &Error{Kind: KindFieldCount, Position: min(n, len(f.cols)) + 1, Got: n, Want: len(f.cols)}
 	}
-	return &Error{Kind: kind, Field: field, Position: col, Value: clip(tok)}
+	return &Error{Kind: kind, Field: field, Position: pos, Value: clip(tok)}
 }
 
-// countError reports a line with more fields than the format; extra is the first extra value,
-// at column pos.
-func (f *Format) countError(line string, pos int, extra string) error {
-	return &Error{Kind: KindFieldCount, Position: pos, Value: clip(extra), Got: CountFields(line), Want: len(f.fields)}
-}
-
-// set stores the value tok (not "-") of a known field into r, or returns the kind of problem.
-func (r *Record) set(field Field, tok string) ErrorKind {
-	var kind ErrorKind
+// setUint stores the value of a kindUint field; the caller checked it against the column's max.
+func (r *Record) setUint(field Field, v uint64) {
 	switch field {
 	case FieldVersion:
-		var v uint64
-		v, kind = parseUint(tok, 1<<8-1)
 		r.Version = uint8(v)
+	case FieldSrcPort:
+		r.SrcPort = uint16(v)
+	case FieldDstPort:
+		r.DstPort = uint16(v)
+	case FieldProtocol:
+		r.Protocol = uint8(v)
+	case FieldPackets:
+		r.Packets = v
+	case FieldBytes:
+		r.Bytes = v
+	case FieldStart:
+		r.Start = int64(v)
+	case FieldEnd:
+		r.End = int64(v)
+	case FieldTCPFlags:
+		r.TCPFlags = uint8(v)
+	case FieldTrafficPath:
+		r.TrafficPath = uint8(v)
+	}
+}
+
+// setAddr stores the value of a kindAddr field.
+func (r *Record) setAddr(field Field, a netip.Addr) {
+	switch field {
+	case FieldSrcAddr:
+		r.SrcAddr = a
+	case FieldDstAddr:
+		r.DstAddr = a
+	case FieldPktSrcAddr:
+		r.PktSrcAddr = a
+	case FieldPktDstAddr:
+		r.PktDstAddr = a
+	}
+}
+
+// setText stores the value tok (not "-") of a string or enum field, or returns KindBadEnum.
+func (r *Record) setText(field Field, tok string) ErrorKind {
+	var bad ErrorKind
+	switch field {
 	case FieldAccountID:
 		r.AccountID = tok
 	case FieldInterfaceID:
 		r.InterfaceID = tok
-	case FieldSrcAddr:
-		r.SrcAddr, kind = parseAddr(tok)
-	case FieldDstAddr:
-		r.DstAddr, kind = parseAddr(tok)
-	case FieldSrcPort:
-		var v uint64
-		v, kind = parseUint(tok, 1<<16-1)
-		r.SrcPort = uint16(v)
-	case FieldDstPort:
-		var v uint64
-		v, kind = parseUint(tok, 1<<16-1)
-		r.DstPort = uint16(v)
-	case FieldProtocol:
-		var v uint64
-		v, kind = parseUint(tok, 1<<8-1)
-		r.Protocol = uint8(v)
-	case FieldPackets:
-		r.Packets, kind = parseUint(tok, 1<<64-1)
-	case FieldBytes:
-		r.Bytes, kind = parseUint(tok, 1<<64-1)
-	case FieldStart:
-		var v uint64
-		v, kind = parseUint(tok, 1<<63-1)
-		r.Start = int64(v)
-	case FieldEnd:
-		var v uint64
-		v, kind = parseUint(tok, 1<<63-1)
-		r.End = int64(v)
 	case FieldAction:
-		r.Action, kind = parseAction(tok)
+		r.Action, bad = parseAction(tok)
 	case FieldLogStatus:
-		r.LogStatus, kind = parseLogStatus(tok)
+		r.LogStatus, bad = parseLogStatus(tok)
 	case FieldVPCID:
 		r.VPCID = tok
 	case FieldSubnetID:
 		r.SubnetID = tok
 	case FieldInstanceID:
 		r.InstanceID = tok
-	case FieldTCPFlags:
-		var v uint64
-		v, kind = parseUint(tok, 1<<8-1)
-		r.TCPFlags = uint8(v)
 	case FieldType:
-		r.Type, kind = parseTrafficType(tok)
-	case FieldPktSrcAddr:
-		r.PktSrcAddr, kind = parseAddr(tok)
-	case FieldPktDstAddr:
-		r.PktDstAddr, kind = parseAddr(tok)
+		r.Type, bad = parseTrafficType(tok)
 	case FieldRegion:
 		r.Region = tok
 	case FieldAZID:
@@ -160,11 +183,7 @@ func (r *Record) set(field Field, tok string) ErrorKind {
 	case FieldPktDstAWSService:
 		r.PktDstAWSService = tok
 	case FieldFlowDirection:
-		r.FlowDirection, kind = parseFlowDirection(tok)
-	case FieldTrafficPath:
-		var v uint64
-		v, kind = parseUint(tok, 1<<8-1)
-		r.TrafficPath = uint8(v)
+		r.FlowDirection, bad = parseFlowDirection(tok)
 	case FieldECSClusterARN:
 		r.ECSClusterARN = tok
 	case FieldECSClusterName:
@@ -188,5 +207,5 @@ func (r *Record) set(field Field, tok string) ErrorKind {
 	case FieldRejectReason:
 		r.RejectReason = tok
 	}
-	return kind
+	return bad
 }
