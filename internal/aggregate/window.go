@@ -1,0 +1,79 @@
+package aggregate
+
+// portSet is the exact set of distinct rejected destination ports of one source in one bucket,
+// up to MaxDistinctPorts; past that it saturates (the count stops, the flag says "more").
+type portSet struct {
+	n         uint8
+	saturated bool
+	ports     [MaxDistinctPorts]uint16
+}
+
+func (s *portSet) add(p uint16) {
+	for _, q := range s.ports[:s.n] {
+		if q == p {
+			return
+		}
+	}
+	if int(s.n) < MaxDistinctPorts {
+		s.ports[s.n] = p
+		s.n++
+		return
+	}
+	s.saturated = true
+}
+
+// bucket holds one BucketWidth of event time: the counts by (action, port index) and the
+// heavy-hitter sketches.
+type bucket struct {
+	num      int64 // absolute bucket number: start / BucketWidth
+	used     bool  // num is meaningful (the slot has held a bucket)
+	ports    []byAction
+	talkers  spaceSaving[pairKey]
+	rejected spaceSaving[addrKey]
+	rejPorts []portSet // by rejected slot
+}
+
+func newBucket(capacity int, seed uint64) bucket {
+	return bucket{
+		talkers:  newSpaceSaving[pairKey](capacity, seed),
+		rejected: newSpaceSaving[addrKey](capacity, seed^0x5bd1e995),
+		rejPorts: make([]portSet, capacity),
+	}
+}
+
+// reuse makes the slot hold bucket num, dropping what it held, keeping its memory.
+func (b *bucket) reuse(num int64) {
+	b.num, b.used = num, true
+	clear(b.ports)
+	b.talkers.reset()
+	b.rejected.reset()
+}
+
+// portCounts returns the counts of port index idx, growing the slice when a new port key
+// appeared (bounded by the port cap, so this stops allocating in steady state).
+func (b *bucket) portCounts(idx int32, nkeys int) *byAction {
+	if int(idx) >= len(b.ports) {
+		n := max(nkeys, int(idx)+1)
+		if n > cap(b.ports) {
+			grown := make([]byAction, n, max(n, 2*cap(b.ports)))
+			copy(grown, b.ports)
+			b.ports = grown
+		} else {
+			b.ports = b.ports[:n]
+		}
+	}
+	return &b.ports[idx]
+}
+
+// addRejected counts one rejected flow from src to dst port (hasPort false for port-less
+// protocols, which add no port).
+func (b *bucket) addRejected(src addrKey, dstPort uint16, hasPort bool) {
+	slot, fresh := b.rejected.add(src, 1)
+	ps := &b.rejPorts[slot]
+	if fresh {
+		ps.n, ps.saturated = 0, false
+	}
+	if hasPort {
+		ps.add(dstPort)
+	}
+}
