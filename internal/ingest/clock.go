@@ -1,0 +1,39 @@
+package ingest
+
+import (
+	"context"
+	"time"
+)
+
+// Clock is the time source of the ingest package. Tests inject a fake or accelerated clock that
+// also drives the emulator, so minutes of delivery delay run in seconds.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has elapsed on this clock.
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After is time.After.
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// sleep waits d on clock c, returning ctx.Err() if ctx ends first.
+func sleep(ctx context.Context, c Clock, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.After(d):
+		return nil
+	}
+}
+
+// unixMilli converts a time to Unix milliseconds.
+func unixMilli(t time.Time) int64 { return t.UnixMilli() }
