@@ -1,0 +1,198 @@
+package parse
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// malformedSeeds are bad default-format lines that seed FuzzParseLine beside the testdata
+// records, one or more per error kind.
+var malformedSeeds = []string{
+	"",
+	"2 123456789010 eni-1 172.31.16.139",
+	"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK extra",
+	"x 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 65536 6 20 4249 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 18446744073709551616 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 172.31.16.01 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 fe80::1%eth0 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 ::ffff:1.2.3.4 1.2.3.4.5 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+	"2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 DROP OK",
+	"\x00\xff \xc0\x80\t-\r\n",
+}
+
+// FuzzParseLine parses arbitrary lines in each testdata format. It must never panic; a good
+// line must round-trip through Append, and the result must agree with a slow reference parser
+// built from the standard library.
+func FuzzParseLine(f *testing.F) {
+	files := loadCorpus(f)
+	for k, cf := range files {
+		for _, line := range cf.lines {
+			f.Add(uint8(k), line)
+		}
+	}
+	def := 0
+	for k, cf := range files {
+		if cf.name == "default" {
+			def = k
+		}
+	}
+	for _, line := range malformedSeeds {
+		f.Add(uint8(def), line)
+	}
+	f.Fuzz(func(t *testing.T, k uint8, line string) {
+		format := files[int(k)%len(files)].format
+		var got Record
+		err := format.Parse(line, &got)
+		want, wantErr := referenceParse(format, line)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not an *Error", err)
+			}
+			if wantErr == nil || pe.Kind != wantErr.Kind || pe.Position != wantErr.Position || pe.Field != wantErr.Field {
+				t.Fatalf("Parse error %v (kind %v, position %d), reference says %v", pe, pe.Kind, pe.Position, wantErr)
+			}
+			if len(pe.Value) > maxErrorValue+3 {
+				t.Fatalf("error value of %d bytes", len(pe.Value))
+			}
+			return
+		}
+		if wantErr != nil {
+			t.Fatalf("Parse accepted a line the reference rejects: %v", wantErr)
+		}
+		if diff := recordDiff(&got, want); diff != nil {
+			t.Fatalf("fields %v differ from the reference\n got %+v\nwant %+v", diff, got, *want)
+		}
+		out := format.Append(nil, &got)
+		var back Record
+		if err := format.Parse(string(out), &back); err != nil {
+			t.Fatalf("Append wrote %q, which does not parse: %v", out, err)
+		}
+		if diff := recordDiff(&got, &back); diff != nil {
+			t.Fatalf("round trip through %q changes %v", out, diff)
+		}
+		if again := format.Append(nil, &back); string(again) != string(out) {
+			t.Fatalf("Append is not stable: %q then %q", out, again)
+		}
+	})
+}
+
+// referenceParse is a slow, obviously-correct parser used as the fuzz oracle: split with
+// strings.FieldsFunc, convert with strconv and netip, apply the rules of Parse's documentation.
+func referenceParse(f *Format, line string) (*Record, *Error) {
+	toks := strings.FieldsFunc(line, func(c rune) bool { return strings.ContainsRune(" \t\n\v\f\r", c) })
+	if len(toks) != f.NumFields() {
+		return nil, &Error{Kind: KindFieldCount, Position: min(len(toks), f.NumFields()) + 1, Got: len(toks), Want: f.NumFields()}
+	}
+	r := &Record{}
+	for i, field := range f.fields {
+		tok := toks[i]
+		if field == FieldUnknown {
+			r.Opaque = append(r.Opaque, tok)
+			continue
+		}
+		if tok == "-" {
+			continue
+		}
+		bad := func(kind ErrorKind) *Error { return &Error{Kind: kind, Field: field, Position: i + 1} }
+		c := columnFor(field)
+		switch c.kind {
+		case kindUint:
+			if strings.TrimLeft(tok, "0123456789") != "" {
+				return nil, bad(KindBadNumber)
+			}
+			v, err := strconv.ParseUint(tok, 10, 64)
+			if err != nil || v > c.max {
+				return nil, bad(KindOutOfRange)
+			}
+			r.setUint(field, v)
+		case kindAddr:
+			a, err := netip.ParseAddr(tok)
+			if err != nil || a.Zone() != "" {
+				return nil, bad(KindBadAddress)
+			}
+			r.setAddr(field, a)
+		default:
+			if !referenceText(r, field, tok) {
+				return nil, bad(KindBadEnum)
+			}
+		}
+		r.Present = r.Present.With(field)
+	}
+	return r, nil
+}
+
+// referenceText sets a string or enum field by comparing with the enums' String forms.
+func referenceText(r *Record, field Field, tok string) bool {
+	switch field {
+	case FieldAction:
+		for _, v := range []Action{ActionAccept, ActionReject} {
+			if v.String() == tok {
+				r.Action = v
+				return true
+			}
+		}
+		return false
+	case FieldLogStatus:
+		for _, v := range []LogStatus{LogStatusOK, LogStatusNoData, LogStatusSkipData} {
+			if v.String() == tok {
+				r.LogStatus = v
+				return true
+			}
+		}
+		return false
+	case FieldFlowDirection:
+		for _, v := range []FlowDirection{FlowDirectionIngress, FlowDirectionEgress} {
+			if v.String() == tok {
+				r.FlowDirection = v
+				return true
+			}
+		}
+		return false
+	case FieldType:
+		for _, v := range []TrafficType{TrafficTypeIPv4, TrafficTypeIPv6, TrafficTypeEFA} {
+			if v.String() == tok {
+				r.Type = v
+				return true
+			}
+		}
+		return false
+	}
+	return r.setText(field, tok) == 0
+}
+
+// FuzzCompile compiles arbitrary format strings. It must never panic; an accepted spec must have
+// one column per whitespace-separated token, and its canonical String must compile to the same
+// columns.
+func FuzzCompile(f *testing.F) {
+	for _, cf := range loadCorpus(f) {
+		f.Add(cf.spec)
+	}
+	for _, spec := range []string{"", "${}", "$${}", "${a} ${a}", "${a}${b}", "a b_c", "${a", "$", "${a} b", "$${version} ${srcaddr}"} {
+		f.Add(spec)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		format, err := Compile(spec)
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FormatError", err)
+			}
+			return
+		}
+		if n := len(strings.Fields(spec)); format.NumFields() != n {
+			t.Fatalf("%d columns for %d tokens", format.NumFields(), n)
+		}
+		again, err := Compile(format.String())
+		if err != nil {
+			t.Fatalf("canonical form %q does not compile: %v", format.String(), err)
+		}
+		if again.String() != format.String() || len(again.Opaque()) != len(format.Opaque()) {
+			t.Fatalf("canonical form changes: %q then %q", format.String(), again.String())
+		}
+	})
+}
