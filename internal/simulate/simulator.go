@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"net/netip"
@@ -147,22 +148,26 @@ func (s *Simulator) generate(i int, k, ws, we int64) *batch {
 	if len(g.flows) == 0 {
 		g.flows = append(g.flows, statusFlow(&sr, parse.LogStatusNoData, ws, we))
 	}
-	slices.SortStableFunc(g.flows, func(a, b flow) int {
-		switch {
-		case a.start < b.start:
-			return -1
-		case a.start > b.start:
-			return 1
+	// Sort by start (PutLogEvents wants time order) through small keys rather than moving
+	// the flows; the index breaks ties, so the order is total and deterministic.
+	g.order = g.order[:0]
+	for j := range g.flows {
+		g.order = append(g.order, sortKey{start: g.flows[j].start, idx: int32(j)})
+	}
+	slices.SortFunc(g.order, func(a, b sortKey) int {
+		if a.start != b.start {
+			return cmp.Compare(a.start, b.start)
 		}
-		return 0
+		return cmp.Compare(a.idx, b.idx)
 	})
 
 	b := &batch{iface: i, k: k, ws: ws, we: we,
 		events: make([]Event, len(g.flows)), sums: make([]summary, len(g.flows))}
 	s.ren.setInterface(&s.cfg, s.v, &s.v.ifaces[i])
-	for j := range g.flows {
-		msg, sum := s.ren.render(&g.flows[j])
-		b.events[j] = Event{Timestamp: g.flows[j].start * 1000, Message: msg}
+	for j, o := range g.order {
+		f := &g.flows[o.idx]
+		msg, sum := s.ren.render(f)
+		b.events[j] = Event{Timestamp: f.start * 1000, Message: msg}
 		b.sums[j] = sum
 	}
 	b.deliverAt = we*1000 + delayMillis(&s.cfg, i, k)

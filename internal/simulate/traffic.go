@@ -79,6 +79,13 @@ type generator struct {
 	scen     *scenario
 	interval int64
 	flows    []flow
+	order    []sortKey
+}
+
+// sortKey orders a batch's flows by start.
+type sortKey struct {
+	start int64
+	idx   int32
 }
 
 // addFlow appends f to the batch being generated.
