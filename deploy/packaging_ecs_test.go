@@ -1,0 +1,231 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flowd-dev/flowd/internal/config"
+)
+
+// The ECS SDK's input types carry no JSON tags, so encoding/json matches the file's keys to
+// the Go field names case-insensitively: "ContainerDefinitions" would pass as well as the
+// "containerDefinitions" the ECS API and `aws ecs register-task-definition --cli-input-json`
+// take. So each file is decoded strictly (unknown keys fail), then sent through the SDK's
+// own serializer, which writes the API's exact member names, to a local server; the request
+// body must equal the file. A key in the wrong case, a value of the wrong type or one the
+// decode dropped shows up as a difference; the SDK's validation of required members runs too.
+
+// captureECS returns an ECS client whose requests go to a local server, and a function that
+// returns the JSON body of the last request.
+func captureECS(t *testing.T) (*ecs.Client, func() map[string]any) {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		last []byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		last = body
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	client := ecs.New(ecs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+	})
+	return client, func() map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		var doc map[string]any
+		if err := json.Unmarshal(last, &doc); err != nil {
+			t.Fatalf("request body: %v", err)
+		}
+		return doc
+	}
+}
+
+// jsonDiff describes the first differences between two decoded JSON values.
+func jsonDiff(path string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: file has an object, the SDK wrote %v", path, got)}
+		}
+		var out []string
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s.%s: in the file, not written by the SDK (wrong case or not an API member)", path, k))
+				continue
+			}
+			out = append(out, jsonDiff(path+"."+k, wv, gv)...)
+		}
+		for k := range g {
+			if _, ok := w[k]; !ok {
+				out = append(out, fmt.Sprintf("%s.%s: written by the SDK, not in the file", path, k))
+			}
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return []string{fmt.Sprintf("%s: file has %v, the SDK wrote %v", path, want, got)}
+		}
+		var out []string
+		for i := range w {
+			out = append(out, jsonDiff(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
+		}
+		return out
+	default:
+		if !reflect.DeepEqual(want, got) {
+			return []string{fmt.Sprintf("%s: file has %v, the SDK wrote %v", path, want, got)}
+		}
+		return nil
+	}
+}
+
+// roundTrip checks that file decodes strictly into input and that the SDK serializes it back
+// to the same document when send is called.
+func roundTrip(t *testing.T, file string, input any, send func(context.Context) error, body func() map[string]any) {
+	t.Helper()
+	data := readFile(t, file)
+	if err := decodeJSONStrict(data, input); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	if err := send(context.Background()); err != nil {
+		t.Fatalf("%s: the SDK refused the input: %v", file, err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range jsonDiff("$", want, body()) {
+		t.Errorf("%s: %s", file, d)
+	}
+}
+
+func TestECSTaskDefinitionIsARegisterTaskDefinitionInput(t *testing.T) {
+	client, body := captureECS(t)
+	var in ecs.RegisterTaskDefinitionInput
+	roundTrip(t, "deploy/ecs/task-definition.json", &in, func(ctx context.Context) error {
+		_, err := client.RegisterTaskDefinition(ctx, &in)
+		return err
+	}, body)
+}
+
+func TestECSServiceIsACreateServiceInput(t *testing.T) {
+	client, body := captureECS(t)
+	var in ecs.CreateServiceInput
+	roundTrip(t, "deploy/ecs/service.json", &in, func(ctx context.Context) error {
+		_, err := client.CreateService(ctx, &in)
+		return err
+	}, body)
+}
+
+// TestECSTaskDefinitionRunsFlowdSafely checks what the issue asks of the task: a task role,
+// logs, a health check, the config passed in, and flowd's container locked down.
+func TestECSTaskDefinitionRunsFlowdSafely(t *testing.T) {
+	var td ecs.RegisterTaskDefinitionInput
+	if err := decodeJSONStrict(readFile(t, "deploy/ecs/task-definition.json"), &td); err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(td.TaskRoleArn) == "" || aws.ToString(td.ExecutionRoleArn) == "" {
+		t.Error("the task needs a task role (flowd's AWS calls) and an execution role (image pull, logs)")
+	}
+	byName := map[string]int{}
+	for i, c := range td.ContainerDefinitions {
+		byName[aws.ToString(c.Name)] = i
+		if c.LogConfiguration == nil || c.LogConfiguration.LogDriver != "awslogs" {
+			t.Errorf("container %s: no awslogs log configuration", aws.ToString(c.Name))
+		}
+	}
+	i, ok := byName["flowd"]
+	if !ok {
+		t.Fatal("no container named flowd")
+	}
+	flowd := td.ContainerDefinitions[i]
+	if !aws.ToBool(flowd.Essential) || !aws.ToBool(flowd.ReadonlyRootFilesystem) || aws.ToString(flowd.User) != "65532:65532" {
+		t.Errorf("flowd: essential %v, read-only root %v, user %q; want true, true, 65532:65532",
+			aws.ToBool(flowd.Essential), aws.ToBool(flowd.ReadonlyRootFilesystem), aws.ToString(flowd.User))
+	}
+	if len(flowd.PortMappings) != 1 || aws.ToInt32(flowd.PortMappings[0].ContainerPort) != 9820 {
+		t.Errorf("flowd: port mappings %+v, want 9820", flowd.PortMappings)
+	}
+	if got := strings.Join(flowd.Command, " "); !strings.HasPrefix(got, "run --config.file=/etc/flowd/flowd.yaml") {
+		t.Errorf("flowd: command %q", got)
+	}
+	mounts := map[string]bool{}
+	for _, m := range flowd.MountPoints {
+		mounts[aws.ToString(m.ContainerPath)] = aws.ToBool(m.ReadOnly)
+	}
+	if ro, ok := mounts["/var/lib/flowd"]; !ok || ro {
+		t.Error("flowd: the checkpoint needs a writable volume at /var/lib/flowd")
+	}
+	if ro, ok := mounts["/etc/flowd"]; !ok || !ro {
+		t.Error("flowd: the config volume should be mounted read-only at /etc/flowd")
+	}
+	healthChecked := false
+	for _, c := range td.ContainerDefinitions {
+		if c.HealthCheck != nil && aws.ToBool(c.Essential) && strings.Contains(strings.Join(c.HealthCheck.Command, " "), "127.0.0.1:9820/-/healthy") {
+			healthChecked = true
+		}
+	}
+	if !healthChecked {
+		t.Error("no essential container health-checks flowd's /-/healthy")
+	}
+}
+
+// TestECSConfigIsTheExampleConfig checks the config the task writes for flowd is
+// deploy/ecs/flowd.yaml (the one the image bakes in) and that flowd accepts it.
+func TestECSConfigIsTheExampleConfig(t *testing.T) {
+	var td ecs.RegisterTaskDefinitionInput
+	if err := decodeJSONStrict(readFile(t, "deploy/ecs/task-definition.json"), &td); err != nil {
+		t.Fatal(err)
+	}
+	var passed string
+	for _, c := range td.ContainerDefinitions {
+		for _, kv := range c.Environment {
+			if aws.ToString(kv.Name) == "FLOWD_CONFIG" {
+				passed = aws.ToString(kv.Value)
+			}
+		}
+	}
+	if passed == "" {
+		t.Fatal("no container passes FLOWD_CONFIG")
+	}
+	if _, err := config.Load([]byte(passed)); err != nil {
+		t.Errorf("FLOWD_CONFIG: flowd rejects it: %v", err)
+	}
+	var got, want any
+	if err := yaml.Unmarshal([]byte(passed), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(readFile(t, "deploy/ecs/flowd.yaml"), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FLOWD_CONFIG differs from deploy/ecs/flowd.yaml:\n%v\nwant\n%v", got, want)
+	}
+}

@@ -1,0 +1,174 @@
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flowd-dev/flowd/internal/config"
+)
+
+// The manifests in deploy/kubernetes are the chart's output (scripts/render-k8s.sh --check,
+// run by scripts/ci.d/70-packaging.sh with helm and kubeconform, fails on drift); these tests
+// read them, with no tool, for what flowd needs of its pod.
+
+// chartValuesFile is the part of the chart's values.yaml the tests read.
+type chartValuesFile struct {
+	Config string `yaml:"config"`
+}
+
+func chartValues(t *testing.T) chartValuesFile {
+	t.Helper()
+	var v chartValuesFile
+	if err := yaml.Unmarshal(readFile(t, "deploy/helm/flowd/values.yaml"), &v); err != nil {
+		t.Fatalf("values.yaml: %v", err)
+	}
+	return v
+}
+
+// manifests returns the objects of deploy/kubernetes/flowd.yaml by kind.
+func manifests(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	byKind := map[string]map[string]any{}
+	for _, doc := range yamlDocs(t, "deploy/kubernetes/flowd.yaml") {
+		kind, _ := doc["kind"].(string)
+		if _, dup := byKind[kind]; dup {
+			t.Fatalf("two %s objects", kind)
+		}
+		byKind[kind] = doc
+	}
+	return byKind
+}
+
+func renderedConfig(t *testing.T) string {
+	t.Helper()
+	return digString(t, manifests(t)["ConfigMap"], "data", "flowd.yaml")
+}
+
+// TestShippedConfigsLoad runs flowd's own config loader on every config the deployment
+// artifacts ship, so a key flowd does not know or a bad value fails here, not at start-up.
+func TestShippedConfigsLoad(t *testing.T) {
+	tests := map[string]string{
+		"deploy/ecs/flowd.yaml":                    string(readFile(t, "deploy/ecs/flowd.yaml")),
+		"deploy/helm/flowd/values.yaml config":     chartValues(t).Config,
+		"deploy/kubernetes/flowd.yaml (ConfigMap)": renderedConfig(t),
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := config.Load([]byte(data)); err != nil {
+				t.Fatalf("flowd rejects it: %v", err)
+			}
+			var raw map[string]any
+			if err := yaml.Unmarshal([]byte(data), &raw); err != nil {
+				t.Fatal(err)
+			}
+			// The root file system is read-only: the checkpoint must be on the volume.
+			if p := digString(t, raw, "checkpoint", "path"); !strings.HasPrefix(p, "/var/lib/flowd/") {
+				t.Errorf("checkpoint.path %q is not under the /var/lib/flowd volume", p)
+			}
+		})
+	}
+}
+
+func TestDeploymentPod(t *testing.T) {
+	objs := manifests(t)
+	for _, kind := range []string{"ServiceAccount", "ConfigMap", "Service", "Deployment"} {
+		if objs[kind] == nil {
+			t.Fatalf("deploy/kubernetes/flowd.yaml has no %s", kind)
+		}
+	}
+	if got := digString(t, objs["ServiceAccount"], "metadata", "annotations", "eks.amazonaws.com/role-arn"); !strings.HasPrefix(got, "arn:aws:iam::") {
+		t.Errorf("ServiceAccount IRSA annotation %q, want a role ARN", got)
+	}
+	dep := objs["Deployment"]
+	checks := []struct {
+		path []any
+		want any
+	}{
+		{[]any{"spec", "replicas"}, 1},
+		{[]any{"spec", "strategy", "type"}, "Recreate"},
+		{[]any{"spec", "template", "spec", "securityContext", "runAsNonRoot"}, true},
+		{[]any{"spec", "template", "spec", "securityContext", "runAsUser"}, 65532},
+		{[]any{"spec", "template", "spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"}, true},
+		{[]any{"spec", "template", "spec", "containers", 0, "securityContext", "allowPrivilegeEscalation"}, false},
+		{[]any{"spec", "template", "spec", "containers", 0, "securityContext", "capabilities", "drop", 0}, "ALL"},
+		{[]any{"spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"}, 9820},
+		{[]any{"spec", "template", "spec", "containers", 0, "livenessProbe", "httpGet", "path"}, "/-/healthy"},
+		{[]any{"spec", "template", "spec", "containers", 0, "readinessProbe", "httpGet", "path"}, "/-/ready"},
+		{[]any{"spec", "template", "spec", "containers", 0, "args", 0}, "run"},
+		{[]any{"spec", "template", "spec", "containers", 0, "args", 1}, "--config.file=/etc/flowd/flowd.yaml"},
+		{[]any{"spec", "template", "spec", "serviceAccountName"}, digString(t, objs["ServiceAccount"], "metadata", "name")},
+	}
+	for _, c := range checks {
+		got, err := dig(dep, c.path...)
+		if err != nil {
+			t.Errorf("Deployment: %v", err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("Deployment %v = %v, want %v", c.path, got, c.want)
+		}
+	}
+	mounts, _ := dig(dep, "spec", "template", "spec", "containers", 0, "volumeMounts")
+	var paths []string
+	for _, m := range mounts.([]any) {
+		paths = append(paths, digString(t, m, "mountPath"))
+	}
+	for _, want := range []string{"/etc/flowd", "/var/lib/flowd"} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("no volume mounted at %s (mounts %v)", want, paths)
+		}
+	}
+	if got, _ := dig(objs["Service"], "spec", "ports", 0, "port"); got != 9820 {
+		t.Errorf("Service port %v, want 9820", got)
+	}
+}
+
+// TestChartRulesAreTheShippedRules checks the chart's copy of the Prometheus rules (the chart
+// cannot read files outside itself) is byte for byte deploy/prometheus's rule files.
+func TestChartRulesAreTheShippedRules(t *testing.T) {
+	src, err := filepath.Glob(filepath.Join(repoRoot, "deploy", "prometheus", "*.y*ml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{}
+	for _, path := range src {
+		data := readFile(t, filepath.Join("deploy", "prometheus", filepath.Base(path)))
+		var top map[string]any
+		if yaml.Unmarshal(data, &top) != nil || top["groups"] == nil {
+			continue // not a rule file
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(path), ".yaml"), ".yml") + ".yml"
+		want[name] = data
+	}
+	if len(want) == 0 {
+		t.Fatal("no rule file in deploy/prometheus")
+	}
+	copies, err := os.ReadDir(filepath.Join(repoRoot, "deploy", "helm", "flowd", "files", "prometheus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range copies {
+		if e.Name() == ".gitkeep" {
+			continue
+		}
+		got[e.Name()] = true
+		data := readFile(t, filepath.Join("deploy", "helm", "flowd", "files", "prometheus", e.Name()))
+		if w, ok := want[e.Name()]; !ok {
+			t.Errorf("chart has files/prometheus/%s, which deploy/prometheus no longer has: run scripts/render-k8s.sh", e.Name())
+		} else if !bytes.Equal(data, w) {
+			t.Errorf("chart's files/prometheus/%s differs from deploy/prometheus: run scripts/render-k8s.sh", e.Name())
+		}
+	}
+	for name := range want {
+		if !got[name] {
+			t.Errorf("deploy/prometheus rule file %s is missing from the chart: run scripts/render-k8s.sh", name)
+		}
+	}
+}

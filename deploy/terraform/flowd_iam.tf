@@ -1,0 +1,96 @@
+# flowd's own role: read the flow log group (and, for discovery, list log groups), assumed by
+# flowd's pods on EKS (IRSA) and/or its tasks on ECS. deploy/iam/ holds the same policies as
+# plain JSON.
+
+locals {
+  oidc_issuer = var.eks_oidc_provider_arn == null ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
+}
+
+data "aws_iam_policy_document" "flowd_trust" {
+  dynamic "statement" {
+    for_each = var.eks_oidc_provider_arn == null ? [] : [var.eks_oidc_provider_arn]
+    content {
+      sid     = "FlowdServiceAccountOnEKS"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+
+      principals {
+        type        = "Federated"
+        identifiers = [statement.value]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:sub"
+        values   = ["system:serviceaccount:${var.eks_service_account}"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "${local.oidc_issuer}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.ecs_tasks ? [local.account_id] : []
+    content {
+      sid     = "FlowdTasksOnECS"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["ecs-tasks.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [statement.value]
+      }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "flowd" {
+  statement {
+    sid       = "ReadFlowLogRecords"
+    actions   = ["logs:FilterLogEvents"]
+    resources = concat(["${aws_cloudwatch_log_group.flow_logs.arn}:*"], [for arn in var.extra_log_group_arns : "${trimsuffix(arn, ":*")}:*"])
+  }
+
+  # Used only by log_group_prefix discovery; DescribeLogGroups cannot be scoped to one group.
+  statement {
+    sid       = "DiscoverLogGroupsByPrefix"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.cross_account_role_arns) > 0 ? [var.cross_account_role_arns] : []
+    content {
+      sid       = "ReadFlowLogsInOtherAccounts"
+      actions   = ["sts:AssumeRole"]
+      resources = statement.value
+    }
+  }
+}
+
+resource "aws_iam_role" "flowd" {
+  name               = var.name
+  assume_role_policy = data.aws_iam_policy_document.flowd_trust.json
+  tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.eks_oidc_provider_arn != null || var.ecs_tasks
+      error_message = "Set eks_oidc_provider_arn (EKS) or ecs_tasks = true (ECS): flowd's role needs someone to trust."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "flowd" {
+  name   = var.name
+  role   = aws_iam_role.flowd.id
+  policy = data.aws_iam_policy_document.flowd.json
+}
