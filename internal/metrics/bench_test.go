@@ -1,0 +1,39 @@
+package metrics
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+)
+
+// BenchmarkScrapeFullCardinality gathers and encodes the domain metrics with the default caps
+// filled (every port and interface key in use, full top-K in every window): the cost of one
+// scrape, and its size.
+func BenchmarkScrapeFullCardinality(b *testing.B) {
+	snap := fullSnapshot(b, aggregate.DefaultConfig())
+	in := goldenInputs(b)
+	in.Snapshot = func() *aggregate.Snapshot { return snap }
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(in, BuildInfo{Version: "bench"}))
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "bytes/scrape")
+	b.ReportMetric(float64(bytes.Count(buf.Bytes(), []byte("\n"))-bytes.Count(buf.Bytes(), []byte("\n#"))), "series/scrape")
+}
