@@ -107,8 +107,10 @@ func goldenInputs(t testing.TB) Inputs {
 				QueueDepth:  3, QueueCapacity: 64, Workers: 2,
 			}
 		},
-		Reload:     func() ReloadStats { return ReloadStats{Successful: true, LastSuccess: testNow.Add(-time.Hour)} },
-		Checkpoint: func() CheckpointStats { return CheckpointStats{Enabled: true, LastSuccess: testNow.Add(-30 * time.Second), Failures: 1, Bytes: 4096} },
+		Reload: func() ReloadStats { return ReloadStats{Successful: true, LastSuccess: testNow.Add(-time.Hour)} },
+		Checkpoint: func() CheckpointStats {
+			return CheckpointStats{Enabled: true, LastSuccess: testNow.Add(-30 * time.Second), Failures: 1, Bytes: 4096}
+		},
 	}
 }
 

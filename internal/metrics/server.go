@@ -33,7 +33,7 @@ type ServerConfig struct {
 	// Pprof serves /debug/pprof/.
 	Pprof bool
 	// Extra are more handlers by path (the demo's /-/demo/truth).
-	Extra map[string]http.Handler
+	Extra  map[string]http.Handler
 	Logger *zap.Logger
 }
 
