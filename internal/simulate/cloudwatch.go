@@ -58,6 +58,7 @@ type RejectedError struct {
 	Info   types.RejectedLogEventsInfo
 }
 
+// Error names the stream and the refused index ranges.
 func (e *RejectedError) Error() string {
 	return fmt.Sprintf("simulate: stream %s: PutLogEvents rejected events (too new from %v, too old before %v, expired before %v)",
 		e.Stream, deref(e.Info.TooNewLogEventStartIndex), deref(e.Info.TooOldLogEventEndIndex), deref(e.Info.ExpiredLogEventEndIndex))

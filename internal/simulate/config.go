@@ -117,6 +117,7 @@ type ConfigError struct {
 	Reason string // what it must be
 }
 
+// Error names the field, the value and the rule.
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("simulate: config %s = %v: %s", e.Field, e.Value, e.Reason)
 }

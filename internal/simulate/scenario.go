@@ -78,7 +78,7 @@ type event struct {
 type scenario struct {
 	name       string
 	seed       uint64
-	start      int64 // Config.Start, Unix seconds
+	start      int64 // Config.Start, Unix seconds rounded up
 	evA, evB   int64 // the single event of reject-spike, port-scan and late-burst
 	period     int64 // demo
 	holdFor    int64 // late-burst: release this long after the event ends
@@ -90,6 +90,9 @@ type scenario struct {
 
 func newScenario(cfg *Config, v *vpc) *scenario {
 	start := cfg.Start.Unix()
+	if cfg.Start.Nanosecond() != 0 {
+		start++ // as the first windows do
+	}
 	return &scenario{
 		name:       cfg.Scenario,
 		seed:       cfg.Seed,
@@ -169,11 +172,17 @@ func (s *scenario) hold(ws int64) (int64, bool) {
 }
 
 // windowSlot returns the index of window k among the windows of an interface (with the phase)
-// that overlap [a, b), and their count.
-func windowSlot(k, phase, interval, a, b int64) (slot, count int64) {
-	first := floorDiv(a-phase-interval, interval) + 1
+// that overlap [a, b) and are generated (from window firstK on), and their count.
+func windowSlot(k, firstK, phase, interval, a, b int64) (slot, count int64) {
+	first := max(floorDiv(a-phase-interval, interval)+1, firstK)
 	last := floorDiv(b-phase-1, interval)
 	return k - first, last - first + 1
+}
+
+// firstWindow returns the number of an interface's first window: the first to start at or
+// after start.
+func firstWindow(start, phase, interval int64) int64 {
+	return -floorDiv(-(start - phase), interval)
 }
 
 // floorDiv is integer division rounding towards minus infinity.
@@ -200,7 +209,7 @@ func (g *generator) scenarioFlows(i int, k, ws, we int64) {
 			continue
 		}
 		r := seeded(g.cfg.Seed, saltScenario, uint64(i), uint64(k), uint64(e.n), 2)
-		slot, count := windowSlot(k, ifc.phase, g.interval, e.a, e.b)
+		slot, count := windowSlot(k, firstWindow(g.scen.start, ifc.phase, g.interval), ifc.phase, g.interval, e.a, e.b)
 		g.scan(&r, ifc, e, slot, count, max(ws, e.a), min(we, e.b))
 	}
 }

@@ -51,41 +51,61 @@ func TestScenarioRejectSpike(t *testing.T) {
 
 func TestScenarioPortScan(t *testing.T) {
 	t.Parallel()
-	s, ds, cfg := scenarioRun(t, ScenarioPortScan)
-	target := s.Interfaces()[0]
-	a, b := testStart.Add(cfg.EventAt).Unix(), testStart.Add(cfg.EventAt+cfg.EventDuration).Unix()
-	bySource := map[netip.Addr]map[uint16]bool{}
-	for _, r := range parsed(t, cfg.Format, ds) {
-		if r.Action != parse.ActionReject {
-			continue
-		}
-		if bySource[r.SrcAddr] == nil {
-			bySource[r.SrcAddr] = map[uint16]bool{}
-		}
-		bySource[r.SrcAddr][r.DstPort] = true
-		if r.SrcAddr.As4()[0] == 192 && (r.InterfaceID != target.ID || r.Start < a || r.Start >= b) {
-			t.Fatalf("scan record outside the event or the target: %+v", r)
-		}
+	cases := []struct {
+		name      string
+		interval  time.Duration
+		scanPorts int
+		rejected  int // distinct rejected ports: all but the open 80 and 443 among 1..scanPorts
+	}{
+		{"1 minute windows, 300 ports", time.Minute, 300, 299},
+		{"10 minute windows, 1000 ports", 10 * time.Minute, 1000, 998},
 	}
-	scanners := 0
-	for src, ports := range bySource {
-		if len(ports) >= 100 {
-			scanners++
-			want := cfg.ScanPorts - 1 // ports 1..ScanPorts, all but the open 80 (443 is above 300)
-			if n := len(ports); n != want {
-				t.Errorf("scanner %v probed %d rejected ports, want %d", src, n, want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t)
+			cfg.Scenario, cfg.SkipDataRate = ScenarioPortScan, 0
+			cfg.Interval, cfg.ScanPorts = tc.interval, tc.scanPorts
+			s := newSim(t, cfg)
+			ds := s.Advance(testStart.Add(2 * time.Hour))
+			target := s.Interfaces()[0]
+			a, b := testStart.Add(cfg.EventAt).Unix(), testStart.Add(cfg.EventAt+cfg.EventDuration).Unix()
+			bySource := map[netip.Addr]map[uint16]bool{}
+			for _, r := range parsed(t, cfg.Format, ds) {
+				if r.Action != parse.ActionReject {
+					continue
+				}
+				if bySource[r.SrcAddr] == nil {
+					bySource[r.SrcAddr] = map[uint16]bool{}
+				}
+				bySource[r.SrcAddr][r.DstPort] = true
+				if r.SrcAddr.As4()[0] == 192 && (r.InterfaceID != target.ID || r.Start < a || r.Start >= b) {
+					t.Fatalf("scan record outside the event or the target: %+v", r)
+				}
+			}
+			scanners := 0
+			for src, ports := range bySource {
+				if len(ports) >= 100 {
+					scanners++
+					if n := len(ports); n != tc.rejected {
+						t.Errorf("scanner %v probed %d rejected ports, want %d", src, n, tc.rejected)
+					}
+				}
+			}
+			if scanners != 1 {
+				t.Fatalf("%d sources with >= 100 rejected ports, want 1", scanners)
+			}
+		})
+	}
+	t.Run("no scanner in steady traffic", func(t *testing.T) {
+		t.Parallel()
+		cfg := testConfig(t)
+		for _, r := range parsed(t, cfg.Format, newSim(t, cfg).Advance(testStart.Add(time.Hour))) {
+			if r.SrcAddr.Is4() && r.SrcAddr.As4()[0] == 192 {
+				t.Fatalf("steady traffic has a scanner address: %+v", r)
 			}
 		}
-	}
-	if scanners != 1 {
-		t.Fatalf("%d sources with >= 100 rejected ports, want 1", scanners)
-	}
-	_, steady, _ := scenarioRun(t, ScenarioSteady)
-	for _, r := range parsed(t, cfg.Format, steady) {
-		if r.SrcAddr.Is4() && r.SrcAddr.As4()[0] == 192 {
-			t.Fatalf("steady traffic has a scanner address: %+v", r)
-		}
-	}
+	})
 }
 
 func TestScenarioLateBurst(t *testing.T) {

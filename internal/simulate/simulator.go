@@ -52,13 +52,8 @@ func New(cfg Config) (*Simulator, error) {
 	s.scen = newScenario(&s.cfg, s.v)
 	s.gen = generator{cfg: &s.cfg, v: s.v, scen: s.scen, interval: s.interval}
 	s.ren = newRenderer(cfg.Format)
-	start := cfg.Start.Unix()
-	if cfg.Start.Nanosecond() != 0 {
-		start++ // the first window starts at or after Start
-	}
 	for i := range s.next {
-		// The first window whose start k*interval+phase is >= start.
-		s.next[i] = -floorDiv(-(start - s.v.ifaces[i].phase), s.interval)
+		s.next[i] = firstWindow(s.scen.start, s.v.ifaces[i].phase, s.interval)
 	}
 	return s, nil
 }
