@@ -14,7 +14,8 @@
 // gives two records, request and reply, as flow logs are one-directional. Flow sizes are
 // heavy-tailed (Pareto), and talkers, clients and attackers are skewed: a few heavy hitters and
 // a long tail. Records of an interval may be partly lost with a SKIPDATA record
-// (Config.SkipDataRate). Internet addresses come from documentation and benchmarking ranges.
+// (Config.SkipDataRate). Internet clients and attackers come from documentation and
+// benchmarking ranges; AWS service endpoints from real AWS prefixes (for pkt-dst-aws-service).
 //
 // # Time and delivery
 //
