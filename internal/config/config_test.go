@@ -40,7 +40,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"requests-per-second.yml", `ingest.requests_per_second: must be > 0 and ≤ 1000 (the FilterLogEvents quota is 5 per account and Region), got 0`},
 		{"max-in-flight.yml", `ingest.max_in_flight: must be ≥ 1, got 0`},
 		{"queue-size.yml", `ingest.queue_size: must be ≥ 1 batch, got 0`},
-		{"start-position.yml", `ingest.start_position: "yesterday": want "now", a negative offset such as -15m, or an RFC 3339 time`},
+		{"start-position.yml", `ingest.start_position: "yesterday": want "now" or a negative offset such as -15m`},
 		{"discovery-interval.yml", `ingest.discovery_interval: must be > 0 (e.g. 5m)`},
 		{"shard.yml", `ingest.shard: "2/2": want i/n with 0 ≤ i < n, e.g. 0/1 for a single replica`},
 		{"checkpoint-interval.yml", `checkpoint.interval: must be > 0 (e.g. 30s)`},
@@ -197,7 +197,7 @@ func TestParseStartPosition(t *testing.T) {
 	}{
 		{in: "now", want: now},
 		{in: "-15m", want: now.Add(-15 * time.Minute)},
-		{in: "2026-01-01T00:00:00Z", want: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "2026-01-01T00:00:00Z", bad: true},
 		{in: "-soon", bad: true},
 		{in: "15m", bad: true},
 		{in: "", bad: true},
@@ -224,5 +224,18 @@ func TestDurationString(t *testing.T) {
 		if got := Duration(in).String(); got != want {
 			t.Errorf("Duration(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestEarlyPassesNone checks that an empty list stays an empty, non-nil list: ingest reads nil
+// as "the default early pass" and [] as "no early pass".
+func TestEarlyPassesNone(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]byte("sources: [{log_group: g}]\ningest:\n  early_passes: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Ingest.EarlyPasses == nil || len(cfg.Ingest.EarlyPasses) != 0 {
+		t.Errorf("early_passes = %#v, want an empty non-nil slice", cfg.Ingest.EarlyPasses)
 	}
 }

@@ -61,25 +61,27 @@ type Ingest struct {
 	Shard             Shard
 }
 
-// StartPosition says where reading begins when there is no checkpoint.
+// StartPosition says where reading begins when there is no checkpoint: now, or Offset (≤ 0)
+// from now.
 type StartPosition struct {
-	// Now starts at the current time; otherwise reading starts at Offset before now (Offset ≤ 0),
-	// or at Time when it is not zero.
 	Now    bool
 	Offset time.Duration
-	Time   time.Time
+}
+
+// String returns the position as written in the file ("now", "-15m0s").
+func (p StartPosition) String() string {
+	if p.Now {
+		return "now"
+	}
+	return p.Offset.String()
 }
 
 // At returns the start time for a given current time.
 func (p StartPosition) At(now time.Time) time.Time {
-	switch {
-	case p.Now:
+	if p.Now {
 		return now
-	case !p.Time.IsZero():
-		return p.Time
-	default:
-		return now.Add(p.Offset)
 	}
+	return now.Add(p.Offset)
 }
 
 // Shard is this replica's share of the sources: Index of Count, by a stable hash.

@@ -165,6 +165,7 @@ func isRoleARN(s string) bool {
 
 func validateIngest(p *problems, f IngestFile) Ingest {
 	in := Ingest{
+		EarlyPasses:       make([]time.Duration, 0, len(f.EarlyPasses)), // non-nil: [] means no early pass
 		MaxDelay:          time.Duration(f.MaxDelay),
 		LateGrace:         time.Duration(f.LateGrace),
 		PollInterval:      time.Duration(f.PollInterval),
@@ -224,22 +225,17 @@ func validateIngest(p *problems, f IngestFile) Ingest {
 	return in
 }
 
-// ParseStartPosition parses "now", a negative offset such as "-15m", or an RFC 3339 time.
+// ParseStartPosition parses "now" or a negative offset such as "-15m".
 func ParseStartPosition(s string) (StartPosition, error) {
 	if s == "now" {
 		return StartPosition{Now: true}, nil
 	}
 	if strings.HasPrefix(s, "-") {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return StartPosition{}, fmt.Errorf("%q is not an offset: write e.g. -15m", s)
+		if d, err := time.ParseDuration(s); err == nil {
+			return StartPosition{Offset: d}, nil
 		}
-		return StartPosition{Offset: d}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return StartPosition{Time: t}, nil
-	}
-	return StartPosition{}, fmt.Errorf("%q: want \"now\", a negative offset such as -15m, or an RFC 3339 time", s)
+	return StartPosition{}, fmt.Errorf("%q: want \"now\" or a negative offset such as -15m", s)
 }
 
 // ParseShard parses "i/n" with 0 ≤ i < n.
