@@ -13,8 +13,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// maxTokenRestarts bounds how often one pass range is restarted after an invalid nextToken, so a
-// server that rejects every token cannot keep a poller busy forever.
+// maxTokenRestarts bounds how often a pagination is restarted after an invalid nextToken without
+// progressing, so a server that rejects every token cannot keep a poller busy forever.
 const maxTokenRestarts = 3
 
 // Poller is the CloudWatch Logs source for one log group (optionally one stream prefix). It reads
@@ -152,13 +152,20 @@ func (p *Poller) observe(r passRange) {
 }
 
 // readRange runs one pass over [r.start, r.end): FilterLogEvents paged until nextToken is absent.
-// An invalid nextToken (expired after 24 h, or after a server restart) restarts the range from its
-// start; the dedup set makes re-reading safe.
+//
+// An invalid nextToken (expired after 24 h, or rejected after a server-side change) restarts the
+// pagination. Results are ordered by timestamp, so every event with a timestamp before the slice
+// of the last event returned has been seen by this pagination: the restart begins at that slice
+// rather than at the range start, so that a range of many pages always progresses. Re-reading the
+// slice itself is safe: the dedup set drops what was already emitted. Restarts without progress
+// are bounded.
 func (p *Poller) readRange(ctx context.Context, r passRange, out chan<- Batch) error {
-	for restarts := 0; ; restarts++ {
-		p.returned = 0
+	from := r.start
+	stalled := 0
+	p.returned = 0
+	for {
 		in := &cloudwatchlogs.FilterLogEventsInput{
-			StartTime: aws.Int64(r.start),
+			StartTime: aws.Int64(from),
 			// endTime's inclusiveness is not documented reliably; ask for [start, end] and drop
 			// events at end here (they belong to the next range).
 			EndTime: aws.Int64(r.end),
@@ -172,6 +179,7 @@ func (p *Poller) readRange(ctx context.Context, r passRange, out chan<- Batch) e
 			o.StopOnDuplicateToken = true
 		})
 		pages := 0
+		lastTS := int64(-1)
 		var err error
 		for pg.HasMorePages() {
 			var page *cloudwatchlogs.FilterLogEventsOutput
@@ -180,6 +188,9 @@ func (p *Poller) readRange(ctx context.Context, r passRange, out chan<- Batch) e
 				break
 			}
 			pages++
+			if n := len(page.Events); n > 0 {
+				lastTS = max(lastTS, aws.ToInt64(page.Events[n-1].Timestamp))
+			}
 			if err = p.handlePage(ctx, r, page.Events, out); err != nil {
 				return err
 			}
@@ -189,12 +200,16 @@ func (p *Poller) readRange(ctx context.Context, r passRange, out chan<- Batch) e
 			p.finishRange(r)
 			return nil
 		}
-		if pages > 0 && restarts < maxTokenRestarts && classify(ctx, err) == classInvalidParameter {
-			p.stats.tokenRestarts.Add(1)
-			p.log.Info("nextToken rejected, restarting the pass range", zap.Int("pass", r.pass), zap.Error(err))
-			continue
+		if pages == 0 || classify(ctx, err) != classInvalidParameter {
+			return fmt.Errorf("filter log events (group %q, pass %d, %d..%d): %w", p.group, r.pass, from, r.end, err)
 		}
-		return fmt.Errorf("filter log events (group %q, pass %d, %d..%d): %w", p.group, r.pass, r.start, r.end, err)
+		p.stats.tokenRestarts.Add(1)
+		if next := min(floorTo(lastTS, p.sched.width), r.end); next > from {
+			from, stalled = next, 0
+		} else if stalled++; stalled >= maxTokenRestarts {
+			return fmt.Errorf("filter log events (group %q, pass %d, %d..%d): nextToken rejected %d times without progress: %w", p.group, r.pass, from, r.end, stalled, err)
+		}
+		p.log.Debug("nextToken rejected, restarting the pagination", zap.Int("pass", r.pass), zap.Int64("from", from), zap.Error(err))
 	}
 }
 

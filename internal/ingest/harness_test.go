@@ -1,0 +1,324 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/flowd-dev/flowd/internal/emulator"
+	"github.com/flowd-dev/flowd/internal/simulate"
+)
+
+// vclock is virtual time running speed times faster than real time, shared by the emulator, the
+// simulator feed and ingest, so that production durations (30 s slices, 15 min max delay) run
+// unchanged in seconds. Every component reads the same clock, so the scenario is the production
+// one with time compressed; the assertions are on exact counts, never on timing.
+type vclock struct {
+	base  time.Time // virtual time at start
+	start time.Time // real time at start
+	speed float64
+}
+
+func newVClock(speed float64) *vclock {
+	return &vclock{base: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), start: time.Now(), speed: speed}
+}
+
+func (c *vclock) Now() time.Time {
+	return c.base.Add(time.Duration(float64(time.Since(c.start)) * c.speed))
+}
+
+func (c *vclock) After(d time.Duration) <-chan time.Time {
+	return time.After(time.Duration(float64(d) / c.speed))
+}
+
+// testEnv is an emulator behind an httptest server, reached through the real SDK.
+type testEnv struct {
+	t     testing.TB
+	clock *vclock
+	emu   *emulator.Server
+	url   string
+}
+
+func newTestEnv(t testing.TB, clock *vclock, cfg emulator.Config) *testEnv {
+	t.Helper()
+	cfg.Clock = clock.Now
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	ts := httptest.NewServer(emu)
+	t.Cleanup(ts.Close)
+	return &testEnv{t: t, clock: clock, emu: emu, url: ts.URL}
+}
+
+// clients returns a real AWS client factory with static credentials pointed at the emulator.
+func (e *testEnv) clients() *AWSClients {
+	return NewAWSClients(
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")),
+	)
+}
+
+func (e *testEnv) spec() AWSSpec { return AWSSpec{Region: "us-east-1", Endpoint: e.url} }
+
+// feed puts a simulator's deliveries into one log group and remembers exactly what was put.
+type feed struct {
+	emu   *emulator.Server
+	group string
+	sim   *simulate.Simulator
+
+	mu      sync.Mutex
+	streams map[string]bool
+	put     map[string]int // eventKey -> count
+	events  int
+	bytes   int
+	maxTS   int64
+}
+
+func eventKey(group, stream string, ts int64, msg string) string {
+	return group + "\x00" + stream + "\x00" + strconv.FormatInt(ts, 10) + "\x00" + msg
+}
+
+func newFeed(t testing.TB, emu *emulator.Server, group string, cfg simulate.Config) *feed {
+	t.Helper()
+	sim, err := simulate.New(cfg)
+	if err != nil {
+		t.Fatalf("simulate.New: %v", err)
+	}
+	if err := emu.CreateLogGroup(group); err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	return &feed{emu: emu, group: group, sim: sim, streams: map[string]bool{}, put: map[string]int{}}
+}
+
+// step delivers everything due by now.
+func (f *feed) step(now time.Time) error {
+	for _, d := range f.sim.Advance(now) {
+		if len(d.Events) == 0 {
+			continue
+		}
+		f.mu.Lock()
+		if !f.streams[d.Stream] {
+			if err := f.emu.CreateLogStream(f.group, d.Stream); err != nil {
+				f.mu.Unlock()
+				return err
+			}
+			f.streams[d.Stream] = true
+		}
+		f.mu.Unlock()
+		in := make([]emulator.InputEvent, len(d.Events))
+		for i, ev := range d.Events {
+			in[i] = emulator.InputEvent{Timestamp: ev.Timestamp, Message: ev.Message}
+		}
+		if err := f.emu.PutLogEvents(f.group, d.Stream, in); err != nil {
+			return fmt.Errorf("put %d events: %w", len(in), err)
+		}
+		f.mu.Lock()
+		for _, ev := range d.Events {
+			f.put[eventKey(f.group, d.Stream, ev.Timestamp, ev.Message)]++
+			f.events++
+			f.bytes += len(ev.Message) + 26
+			f.maxTS = max(f.maxTS, ev.Timestamp)
+		}
+		f.mu.Unlock()
+	}
+	return nil
+}
+
+// run delivers until the virtual time stop, then returns.
+func (f *feed) run(ctx context.Context, clock *vclock, stop time.Time, tick time.Duration) error {
+	for {
+		now := clock.Now()
+		if now.After(stop) {
+			now = stop
+		}
+		if err := f.step(now); err != nil {
+			return err
+		}
+		if !now.Before(stop) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clock.After(tick):
+		}
+	}
+}
+
+// collector is the consumer: it counts every event by id and by content, and acknowledges each
+// batch on the barrier, as the aggregator does.
+type collector struct {
+	barrier *Barrier
+
+	mu    sync.Mutex
+	ids   map[string]int
+	keys  map[string]int
+	group map[string]string // source -> group
+}
+
+func newCollector(b *Barrier) *collector {
+	return &collector{barrier: b, ids: map[string]int{}, keys: map[string]int{}}
+}
+
+func (c *collector) add(b Batch) {
+	group, _, _ := cutSource(b.Source)
+	c.mu.Lock()
+	for _, ev := range b.Events {
+		c.ids[ev.ID]++
+		c.keys[eventKey(group, ev.Stream, ev.Timestamp, ev.Message)]++
+	}
+	c.mu.Unlock()
+}
+
+func (c *collector) run(out <-chan Batch) {
+	for b := range out {
+		c.add(b)
+		c.barrier.Done()
+	}
+}
+
+// cutSource splits a source name into group and prefix.
+func cutSource(name string) (group, prefix string, ok bool) {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '#' {
+			return name[:i], name[i+1:], true
+		}
+	}
+	return name, "", false
+}
+
+// verify checks exactly-once delivery: no id twice, and the multiset of events received equal to
+// the multiset put.
+func verify(t testing.TB, c *collector, feeds ...*feed) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, n := range c.ids {
+		if n != 1 {
+			t.Errorf("event %s emitted %d times", id, n)
+		}
+	}
+	want := map[string]int{}
+	total := 0
+	for _, f := range feeds {
+		f.mu.Lock()
+		for k, n := range f.put {
+			want[k] += n
+		}
+		total += f.events
+		f.mu.Unlock()
+	}
+	missing, extra := 0, 0
+	for k, n := range want {
+		if got := c.keys[k]; got < n {
+			missing += n - got
+		}
+	}
+	for k, n := range c.keys {
+		if w := want[k]; n > w {
+			extra += n - w
+		}
+	}
+	got := 0
+	for _, n := range c.ids {
+		got += n
+	}
+	if missing != 0 || extra != 0 || got != total {
+		t.Errorf("put %d events, emitted %d: %d missing, %d extra", total, got, missing, extra)
+	}
+}
+
+// waitSettled waits until every source's watermark has passed t (all slices up to t had their
+// final pass), or fails after a generous real-time guard.
+func waitSettled(t testing.TB, m *Manager, sources int, ts int64) {
+	t.Helper()
+	guard := time.After(90 * time.Second)
+	for {
+		st := m.Stats()
+		done := len(st.Sources) >= sources
+		for _, s := range st.Sources {
+			if s.Watermark.UnixMilli() <= ts {
+				done = false
+			}
+		}
+		if done {
+			return
+		}
+		select {
+		case <-guard:
+			t.Fatalf("sources not settled past %d after 90s real time: %+v", ts, st.Sources)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// runManager runs m with a queue and a collector; stop cancels, waits and closes the queue.
+func runManager(t testing.TB, m *Manager, c *collector) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan Batch, 16)
+	done := make(chan error, 1)
+	cdone := make(chan struct{})
+	go func() { c.run(out); close(cdone) }()
+	go func() { done <- m.Run(ctx, out) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Errorf("Run did not return within 5s of cancel")
+			}
+			close(out)
+			<-cdone
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func testLogger(t testing.TB) *zap.Logger {
+	return zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+}
+
+// ratio reports API calls against the page-limit minimum.
+func reportCost(t testing.TB, name string, st Stats, f *feed, pageEvents int) (calls uint64, ratio float64) {
+	t.Helper()
+	calls = st.API.Total(OpFilterLogEvents)
+	minPages := (f.events + pageEvents - 1) / pageEvents
+	minBytes := (f.bytes + (1 << 20) - 1) >> 20
+	lower := max(minPages, minBytes, 1)
+	ratio = float64(calls) / float64(lower)
+	t.Logf("%s: events=%d FilterLogEvents calls=%d (ok %d, throttled %d, error %d, retries %d) pages empty=%d nonempty=%d duplicates=%d late=%d; minimum ceil(events/%d)=%d, ceil(bytes/1MB)=%d; ratio=%.2f",
+		name, f.events, calls,
+		st.API.Calls[OpFilterLogEvents][OutcomeOK], st.API.Calls[OpFilterLogEvents][OutcomeThrottled], st.API.Calls[OpFilterLogEvents][OutcomeError], st.API.Retries,
+		sumPages(st, true), sumPages(st, false), st.DuplicatesDropped, st.LateEvents, pageEvents, minPages, minBytes, ratio)
+	return calls, ratio
+}
+
+func sumPages(st Stats, empty bool) uint64 {
+	var n uint64
+	for _, s := range st.Sources {
+		if empty {
+			n += s.PagesEmpty
+		} else {
+			n += s.PagesNonEmpty
+		}
+	}
+	return n
+}

@@ -1,0 +1,222 @@
+package ingest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/emulator"
+	"github.com/flowd-dev/flowd/internal/simulate"
+)
+
+// testPageEvents scales the page limit down (AWS: 10,000) so that a few tens of thousands of
+// events exercise multi-page passes; ingest's PageLimit is set to the same value.
+const testPageEvents = 1000
+
+// scenario is one end-to-end run: simulator -> emulator -> real SDK -> ingest -> collector.
+type scenario struct {
+	speed   float64
+	emu     emulator.Config
+	sim     func(*simulate.Config)
+	opts    func(*Options)
+	feedFor time.Duration
+	// backfill starts the simulation that long before ingest starts, so ingest begins behind.
+	backfill time.Duration
+	// during runs while the feed runs (fault scripts).
+	during func(ctx context.Context, e *testEnv)
+}
+
+type scenarioResult struct {
+	stats Stats
+	feed  *feed
+	emu   emulator.Stats
+}
+
+func runScenario(t *testing.T, sc scenario) scenarioResult {
+	t.Helper()
+	clock := newVClock(sc.speed)
+	if sc.emu.MaxPageEvents == 0 {
+		sc.emu.MaxPageEvents = testPageEvents
+	}
+	env := newTestEnv(t, clock, sc.emu)
+	scfg := simulate.DefaultConfig()
+	scfg.Start = clock.base.Add(-sc.backfill)
+	scfg.Interfaces = 20
+	scfg.FlowsPerInterval = 100
+	if sc.sim != nil {
+		sc.sim(&scfg)
+	}
+	const group = "/aws/vpc/flow-logs"
+	f := newFeed(t, env.emu, group, scfg)
+
+	opts := Options{
+		Groups:        []GroupSpec{{Name: group, AWS: env.spec()}},
+		StartPosition: (-sc.backfill - time.Minute).String(),
+		PageLimit:     testPageEvents,
+	}
+	if sc.opts != nil {
+		sc.opts(&opts)
+	}
+	m, err := New(opts, env.clients(), clock, testLogger(t))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	// Deliver the backfill before ingest starts, as it would be in CloudWatch Logs already.
+	if err := f.step(clock.Now()); err != nil {
+		t.Fatalf("feed: %v", err)
+	}
+	c := newCollector(m.Barrier())
+	stop := runManager(t, m, c)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if sc.during != nil {
+		go sc.during(ctx, env)
+	}
+	if err := f.run(ctx, clock, clock.base.Add(sc.feedFor), 5*time.Second); err != nil {
+		t.Fatalf("feed: %v", err)
+	}
+	if f.events == 0 {
+		t.Fatal("the feed put no events")
+	}
+	waitSettled(t, m, 1, f.maxTS)
+	cancel()
+	env.emu.ClearFaults()
+	stop()
+	verify(t, c, f)
+	return scenarioResult{stats: m.Stats(), feed: f, emu: env.emu.Stats()}
+}
+
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		sc   scenario
+		// maxRatio bounds FilterLogEvents calls over the page minimum (0: not checked).
+		maxRatio float64
+		check    func(t *testing.T, r scenarioResult)
+	}{
+		{
+			name: "steady",
+			sc: scenario{
+				speed:   300,
+				feedFor: 12 * time.Minute,
+				sim:     func(c *simulate.Config) { c.FlowsPerInterval = 400 },
+			},
+		},
+		{
+			name: "late delivery across 200 streams",
+			sc: scenario{
+				speed:   300,
+				feedFor: 20 * time.Minute,
+				sim: func(c *simulate.Config) {
+					c.Interfaces = 200
+					c.FlowsPerInterval = 10
+					c.DelayMin = 0
+					c.DelayMax = 13 * time.Minute // + the 60 s interval: 0-14 min after the timestamp
+					c.StragglerFraction = 0
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				if r.stats.DuplicatesDropped == 0 {
+					t.Error("no duplicates dropped: the early pass never overlapped the final one")
+				}
+			},
+		},
+		{
+			name: "throttling storm",
+			sc: scenario{
+				speed:    200,
+				feedFor:  8 * time.Minute,
+				backfill: 20 * time.Minute,
+				emu:      emulator.Config{RateLimits: map[string]float64{emulator.OpFilterLogEvents: 1}},
+				during: func(ctx context.Context, e *testEnv) {
+					_ = e.emu.SetFault(emulator.OpFilterLogEvents, emulator.Fault{Kind: emulator.FaultThrottle, Probability: 0.3})
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				if r.stats.API.Calls[OpFilterLogEvents][OutcomeThrottled] == 0 {
+					t.Error("no throttled calls counted")
+				}
+				if th := r.emu.Ops[emulator.OpFilterLogEvents].Throttled; th == 0 {
+					t.Error("the emulator's 1 req/s quota never throttled: the storm did not happen")
+				}
+			},
+		},
+		{
+			name: "5xx and dropped connections",
+			sc: scenario{
+				speed:   300,
+				feedFor: 10 * time.Minute,
+				during: func(ctx context.Context, e *testEnv) {
+					kinds := []emulator.FaultKind{emulator.FaultInternalError, emulator.FaultUnavailable, emulator.FaultDisconnect}
+					for i := 0; ; i++ {
+						_ = e.emu.SetFault(emulator.OpFilterLogEvents, emulator.Fault{Kind: kinds[i%len(kinds)], Probability: 0.3})
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(20 * time.Millisecond):
+						}
+					}
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				if r.stats.API.Calls[OpFilterLogEvents][OutcomeError] == 0 || r.stats.API.Retries == 0 {
+					t.Error("no failed and retried calls counted")
+				}
+			},
+		},
+		{
+			name: "expired nextToken",
+			sc: scenario{
+				speed:   300,
+				feedFor: 10 * time.Minute,
+				emu:     emulator.Config{MaxPageEvents: 100},
+				opts:    func(o *Options) { o.PageLimit = 100 },
+				during: func(ctx context.Context, e *testEnv) {
+					kinds := []emulator.FaultKind{emulator.FaultExpiredToken, emulator.FaultInvalidToken}
+					for i := 0; ; i++ {
+						_ = e.emu.SetFault(emulator.OpFilterLogEvents, emulator.Fault{Kind: kinds[i%2], Count: 1})
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(100 * time.Millisecond):
+						}
+					}
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				var restarts uint64
+				for _, s := range r.stats.Sources {
+					restarts += s.TokenRestarts
+				}
+				if restarts == 0 {
+					t.Error("no pass range was restarted after a rejected nextToken")
+				}
+				t.Logf("token restarts: %d", restarts)
+			},
+		},
+		{
+			name: "steady without early pass",
+			sc: scenario{
+				speed:   300,
+				feedFor: 12 * time.Minute,
+				sim:     func(c *simulate.Config) { c.FlowsPerInterval = 400 },
+				opts:    func(o *Options) { o.EarlyPasses = []time.Duration{} },
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runScenario(t, tt.sc)
+			_, ratio := reportCost(t, tt.name, r.stats, r.feed, testPageEvents)
+			if tt.maxRatio > 0 && ratio > tt.maxRatio {
+				t.Errorf("API calls %.2fx the minimum, want <= %.2fx", ratio, tt.maxRatio)
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
