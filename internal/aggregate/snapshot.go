@@ -322,7 +322,7 @@ func sketchMin[K ssKey](s *spaceSaving[K]) uint64 {
 	if len(s.entries) < s.capacity || len(s.heap) == 0 {
 		return 0
 	}
-	return s.entries[s.heap[0]].count
+	return s.heap[0].count
 }
 
 // clipTop keeps the first k elements, with a capacity that does not expose the rest.

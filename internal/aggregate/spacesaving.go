@@ -8,6 +8,12 @@ type ssKey interface {
 	hash(seed uint64) uint64
 }
 
+// heapItem is a slot and its count in the heap.
+type heapItem struct {
+	count uint64
+	slot  int32
+}
+
 // ssEntry is one monitored key: count overestimates the key's true weight by at most err.
 type ssEntry[K ssKey] struct {
 	key   K
@@ -25,7 +31,7 @@ type spaceSaving[K ssKey] struct {
 	capacity int
 	seed     uint64
 	entries  []ssEntry[K] // by slot
-	heap     []int32      // slots, min-heap by count
+	heap     []heapItem   // min-heap by count; counts are copied here to keep the sift cache-local
 	hpos     []int32      // by slot: position in heap
 	table    []int32      // slot+1, 0 when empty
 	mask     uint64
@@ -37,7 +43,7 @@ func newSpaceSaving[K ssKey](capacity int, seed uint64) spaceSaving[K] {
 		capacity: capacity,
 		seed:     seed,
 		entries:  make([]ssEntry[K], 0, capacity),
-		heap:     make([]int32, 0, capacity),
+		heap:     make([]heapItem, 0, capacity),
 		hpos:     make([]int32, capacity),
 		table:    make([]int32, size),
 		mask:     uint64(size - 1),
@@ -59,7 +65,9 @@ func (s *spaceSaving[K]) add(k K, w uint64) (slot int32, fresh bool) {
 	for t := s.table[i]; t != 0; t = s.table[i] {
 		if e := &s.entries[t-1]; e.h == h && e.key == k {
 			e.count += w
-			s.down(int(s.hpos[t-1]))
+			p := int(s.hpos[t-1])
+			s.heap[p].count = e.count
+			s.down(p)
 			return t - 1, false
 		}
 		i = (i + 1) & s.mask
@@ -69,17 +77,18 @@ func (s *spaceSaving[K]) add(k K, w uint64) (slot int32, fresh bool) {
 		s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: w})
 		s.table[i] = slot + 1
 		s.hpos[slot] = int32(len(s.heap))
-		s.heap = append(s.heap, slot)
+		s.heap = append(s.heap, heapItem{count: w, slot: slot})
 		s.up(len(s.heap) - 1)
 		return slot, true
 	}
 	// Replace the minimum: the new key inherits its count as the error bound.
-	slot = s.heap[0]
+	slot = s.heap[0].slot
 	e := &s.entries[slot]
 	s.remove(e.h, slot)
 	floor := e.count
 	*e = ssEntry[K]{key: k, h: h, count: floor + w, err: floor}
 	s.insert(h, slot)
+	s.heap[0].count = e.count
 	s.down(0)
 	return slot, true
 }
@@ -120,14 +129,12 @@ func (s *spaceSaving[K]) remove(h uint64, slot int32) {
 	}
 }
 
-func (s *spaceSaving[K]) less(a, b int) bool {
-	return s.entries[s.heap[a]].count < s.entries[s.heap[b]].count
-}
+func (s *spaceSaving[K]) less(a, b int) bool { return s.heap[a].count < s.heap[b].count }
 
 func (s *spaceSaving[K]) swap(a, b int) {
 	s.heap[a], s.heap[b] = s.heap[b], s.heap[a]
-	s.hpos[s.heap[a]] = int32(a)
-	s.hpos[s.heap[b]] = int32(b)
+	s.hpos[s.heap[a].slot] = int32(a)
+	s.hpos[s.heap[b].slot] = int32(b)
 }
 
 func (s *spaceSaving[K]) up(i int) {
@@ -177,7 +184,7 @@ func (s *spaceSaving[K]) put(k K, count, err uint64) (int32, bool) {
 	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: count, err: err})
 	s.table[i] = slot + 1
 	s.hpos[slot] = int32(len(s.heap))
-	s.heap = append(s.heap, slot)
+	s.heap = append(s.heap, heapItem{count: count, slot: slot})
 	s.up(len(s.heap) - 1)
 	return slot, true
 }

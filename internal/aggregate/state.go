@@ -279,9 +279,9 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			}
 			*b.portCounts(int32(p.Index), nkeys) = p.Counts
 		}
-		talkers := slices.Clone(sb.Talkers)
-		slices.SortStableFunc(talkers, func(x, y StateTalker) int { return cmp.Compare(y.Count, x.Count) })
-		for j, t := range clipTop(talkers, a.capacity) {
+		// Past the capacity, keep the largest counts; errors name the entries as stored.
+		for _, j := range largestFirst(len(sb.Talkers), func(j int) uint64 { return sb.Talkers[j].Count }, a.capacity) {
+			t := sb.Talkers[j]
 			if err := checkEntry(t.Count, t.Err, !t.Src.IsValid() || !t.Dst.IsValid()); err != "" {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: err}
 			}
@@ -289,9 +289,8 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: "repeats an earlier pair"}
 			}
 		}
-		sources := slices.Clone(sb.Rejected)
-		slices.SortStableFunc(sources, func(x, y StateSource) int { return cmp.Compare(y.Count, x.Count) })
-		for j, src := range clipTop(sources, a.capacity) {
+		for _, j := range largestFirst(len(sb.Rejected), func(j int) uint64 { return sb.Rejected[j].Count }, a.capacity) {
+			src := sb.Rejected[j]
 			f := fmt.Sprintf("%s.Rejected[%d]", field, j)
 			if err := checkEntry(src.Count, src.Err, !src.Src.IsValid()); err != "" {
 				return &StateError{Field: f, Reason: err}
@@ -312,6 +311,16 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 		}
 	}
 	return nil
+}
+
+// largestFirst returns the indexes [0, n) ordered by decreasing count (stable), at most k.
+func largestFirst(n int, count func(int) uint64, k int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(count(y), count(x)) })
+	return clipTop(idx, k)
 }
 
 // checkEntry returns what is wrong with a sketch entry, or "".
