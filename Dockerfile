@@ -20,19 +20,18 @@ ARG REVISION=unknown
 # CGO off gives a static binary that needs no libc; -trimpath keeps build paths out of it.
 ENV CGO_ENABLED=0
 RUN go build -trimpath \
-      -ldflags="-s -w -X github.com/flowd-dev/flowd/internal/metrics.Version=${VERSION} -X github.com/flowd-dev/flowd/internal/metrics.Revision=${REVISION}" \
-      -o /out/rootfs/usr/local/bin/flowd ./cmd/flowd \
- && mkdir -p /out/rootfs/etc/flowd /out/rootfs/etc/ssl/certs /out/state \
- && cp deploy/ecs/flowd.yaml /out/rootfs/etc/flowd/flowd.yaml \
- && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ca-certificates.crt \
- && /out/rootfs/usr/local/bin/flowd check-config --config.file=/out/rootfs/etc/flowd/flowd.yaml
+	-ldflags="-s -w -X github.com/flowd-dev/flowd/internal/metrics.Version=${VERSION} -X github.com/flowd-dev/flowd/internal/metrics.Revision=${REVISION}" \
+	-o /out/rootfs/usr/local/bin/flowd ./cmd/flowd \
+	&& mkdir -p /out/rootfs/etc/flowd /out/rootfs/etc/ssl/certs /out/state \
+	&& cp deploy/ecs/flowd.yaml /out/rootfs/etc/flowd/flowd.yaml \
+	&& cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ca-certificates.crt \
+	&& /out/rootfs/usr/local/bin/flowd check-config --config.file=/out/rootfs/etc/flowd/flowd.yaml
 
 FROM scratch
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="flowd" \
-      org.opencontainers.image.description="VPC Flow Logs from CloudWatch Logs to Prometheus metrics" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.licenses="Apache-2.0"
+	org.opencontainers.image.description="VPC Flow Logs from CloudWatch Logs to Prometheus metrics" \
+	org.opencontainers.image.version="${VERSION}"
 # The binary, CA certificates (for TLS to AWS) and the example config, owned by root and so
 # read-only for the user below.
 COPY --from=build /out/rootfs/ /

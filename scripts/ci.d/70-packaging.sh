@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Packaging and deployment artifacts, checked offline with the real tools:
+#   1. Dockerfile: dockerfile-utils lint, and its formatter's layout.
+#   2. Helm: helm lint, scripts/render-k8s.sh --check (deploy/kubernetes and the chart's copy of
+#      the rules equal what the chart renders), and kubeconform -strict on several renderings
+#      against schemas generated from the Kubernetes OpenAPI document of the k8s.io/kubernetes
+#      module (deploy/tools/k8sschema).
+#   3. Image: the Dockerfile's build-stage commands run on a build context filtered through
+#      .dockerignore (by buildah), then its runtime stage, FROM scratch, built by buildah; the
+#      image's binary runs `flowd demo` inside the image's root file system as the image's user,
+#      and its /metrics is scraped.
+# ECS, IAM and Terraform are checked by `go test ./deploy/` (step 20).
+# Tools are pinned and cached (GOPATH/bin, ~/.cache/flowd-packaging) so a rerun takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+HELM_VERSION=v3.22.0
+KUBECONFORM_VERSION=v0.8.0
+K8S_MODULE_VERSION=v1.31.14
+KUBE_VERSION=1.31.0
+DOCKERFILE_UTILS_VERSION=0.16.3
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/flowd-packaging
+gobin=$(go env GOPATH)/bin
+mkdir -p "$cache"
+
+work=$(mktemp -d)
+buildah_objs=()
+demo_pid=""
+cleanup() {
+  if [ -n "$demo_pid" ]; then kill "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; fi
+  for obj in "${buildah_objs[@]}"; do
+    buildah --storage-driver vfs rm "$obj" >/dev/null 2>&1 || buildah --storage-driver vfs rmi -f "$obj" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+step() { echo "--- $*"; }
+
+# ---- tools ---------------------------------------------------------------------------------
+step "tools"
+if ! command -v buildah >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends buildah >/dev/null
+fi
+if [ ! -x "$gobin/helm" ] || [ "$(cat "$cache/helm.version" 2>/dev/null)" != "$HELM_VERSION" ]; then
+  GOFLAGS= go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  echo "$HELM_VERSION" > "$cache/helm.version"
+fi
+if [ ! -x "$gobin/kubeconform" ] || [ "$(cat "$cache/kubeconform.version" 2>/dev/null)" != "$KUBECONFORM_VERSION" ]; then
+  GOFLAGS= go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  echo "$KUBECONFORM_VERSION" > "$cache/kubeconform.version"
+fi
+dockerfile_utils=$cache/npm-$DOCKERFILE_UTILS_VERSION/node_modules/.bin/dockerfile-utils
+if [ ! -x "$dockerfile_utils" ]; then
+  npm install --prefix "$cache/npm-$DOCKERFILE_UTILS_VERSION" --no-audit --no-fund --loglevel=error \
+    "dockerfile-utils@$DOCKERFILE_UTILS_VERSION" >/dev/null
+fi
+schemas=$cache/k8s-schemas-$K8S_MODULE_VERSION
+if [ ! -f "$schemas/deployment-apps-v1.json" ]; then
+  # The module is only downloaded into the module cache; flowd's go.mod does not require it.
+  k8s_dir=$(cd "$work" && GOFLAGS= go mod download -json "k8s.io/kubernetes@$K8S_MODULE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  go run ./deploy/tools/k8sschema -spec "$k8s_dir/api/openapi-spec/swagger.json" -out "$schemas.tmp"
+  rm -rf "$schemas" && mv "$schemas.tmp" "$schemas"
+fi
+echo "helm $HELM_VERSION, kubeconform $KUBECONFORM_VERSION, $(buildah --version), dockerfile-utils $DOCKERFILE_UTILS_VERSION, schemas from k8s.io/kubernetes $K8S_MODULE_VERSION"
+
+# ---- Dockerfile lint -----------------------------------------------------------------------
+step "dockerfile lint"
+"$dockerfile_utils" lint Dockerfile
+if ! "$dockerfile_utils" format Dockerfile | diff -u Dockerfile -; then
+  echo "Dockerfile is not in dockerfile-utils format layout (apply the diff above)" >&2
+  exit 1
+fi
+
+# ---- Helm and Kubernetes -------------------------------------------------------------------
+step "helm lint"
+"$gobin/helm" lint --strict deploy/helm/flowd --kube-version "$KUBE_VERSION" \
+  --set serviceAccount.roleArn=arn:aws:iam::111122223333:role/flowd
+
+step "deploy/kubernetes drift"
+HELM="$gobin/helm" KUBE_VERSION="$KUBE_VERSION" scripts/render-k8s.sh --check
+
+step "kubeconform"
+render() { "$gobin/helm" template flowd deploy/helm/flowd --namespace flowd --kube-version "$KUBE_VERSION" "$@"; }
+render --set persistence.enabled=true --set persistence.storageClassName=gp3 > "$work/persistent.yaml"
+render --set shards=3 > "$work/sharded.yaml"
+render --set shards=3 --set persistence.enabled=true > "$work/sharded-persistent.yaml"
+kc=("$gobin/kubeconform" -strict -summary -kubernetes-version "$KUBE_VERSION"
+  -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json")
+# Core kinds: a missing schema is an error.
+"${kc[@]}" deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/sharded.yaml" "$work/sharded-persistent.yaml"
+# The Prometheus Operator's kinds have no schema in the Kubernetes OpenAPI document.
+"${kc[@]}" -ignore-missing-schemas deploy/kubernetes/flowd-monitoring.yaml
+if ! grep -q 'kind: StatefulSet' "$work/sharded.yaml" || ! grep -q -- '--shard=$(POD_INDEX)/3' "$work/sharded.yaml"; then
+  echo "shards=3 did not render a StatefulSet passing --shard" >&2; exit 1
+fi
+# ---- image ---------------------------------------------------------------------------------
+step "image: build stage"
+B=(buildah --storage-driver vfs)
+version="ci-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+# The build context exactly as `docker build .` would send it: the repository filtered by
+# .dockerignore, copied by buildah into an image and mounted.
+printf 'FROM scratch\nCOPY . /src\n' > "$work/context.Containerfile"
+"${B[@]}" bud --quiet --isolation chroot -f "$work/context.Containerfile" --ignorefile .dockerignore -t flowd-context:ci . >/dev/null
+buildah_objs+=(flowd-context:ci)
+ctx_ctr=$("${B[@]}" from flowd-context:ci)
+buildah_objs=("$ctx_ctr" "${buildah_objs[@]}")
+ctx=$("${B[@]}" mount "$ctx_ctr")/src
+# The build stage's `go build` RUN instruction, continuation lines joined, with /out moved
+# into the work directory.
+build_run=$(awk '
+  /^FROM / { stage++ }
+  stage == 1 && /^RUN .*go build/ { on = 1 }
+  on { line = line $0 "\n"; if ($0 !~ /\\$/) { on = 0 } }
+  END { printf "%s", line }' Dockerfile | sed -e 's/^RUN //' -e "s#/out/#$work/out/#g")
+[ -n "$build_run" ] || { echo "no RUN ... go build in the Dockerfile's build stage" >&2; exit 1; }
+(cd "$ctx" && CGO_ENABLED=0 VERSION="$version" REVISION="$revision" sh -ec "$build_run")
+
+step "image: runtime stage"
+# The Dockerfile's last stage (FROM scratch) as written, its COPY --from=build sources taken
+# from the local out/ tree built above.
+awk '/^FROM /{ last = NR } { lines[NR] = $0 } END { for (i = last; i <= NR; i++) print lines[i] }' Dockerfile |
+  sed -e 's#--from=build ##' -e 's# /out/# out/#g' > "$work/Containerfile"
+"${B[@]}" bud --quiet --isolation chroot -f "$work/Containerfile" --build-arg VERSION="$version" -t flowd:ci "$work" >/dev/null
+buildah_objs+=(flowd:ci)
+img_user=$("${B[@]}" inspect --type image --format '{{.OCIv1.Config.User}}' flowd:ci)
+img_entry=$("${B[@]}" inspect --type image --format '{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}} {{.OCIv1.Config.ExposedPorts}} {{.OCIv1.Config.Volumes}}' flowd:ci)
+echo "image flowd:ci user=$img_user config: $img_entry"
+[ "$img_user" = 65532:65532 ] || { echo "image user $img_user, want 65532:65532" >&2; exit 1; }
+case "$img_entry" in
+  "[/usr/local/bin/flowd] [run --config.file=/etc/flowd/flowd.yaml] map[9820/tcp:{}] map[/var/lib/flowd:{}]") ;;
+  *) echo "unexpected image entrypoint/cmd/ports/volumes: $img_entry" >&2; exit 1 ;;
+esac
+
+step "image: run the image's flowd demo"
+run_ctr=$("${B[@]}" from flowd:ci)
+buildah_objs=("$run_ctr" "${buildah_objs[@]}")
+rootfs=$("${B[@]}" mount "$run_ctr")
+for f in usr/local/bin/flowd etc/ssl/certs/ca-certificates.crt etc/flowd/flowd.yaml; do
+  [ -f "$rootfs/$f" ] || { echo "image lacks /$f" >&2; exit 1; }
+done
+[ "$(stat -c %u:%g "$rootfs/var/lib/flowd")" = 65532:65532 ] || { echo "/var/lib/flowd is not owned by 65532" >&2; exit 1; }
+if readelf -l "$rootfs/usr/local/bin/flowd" 2>/dev/null | grep -q "program interpreter"; then
+  echo "the image's flowd is dynamically linked" >&2; exit 1
+fi
+# In the image's root file system, as the image's user, with nothing from the host.
+in_image() { env -i HOME=/ chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/flowd "$@"; }
+in_image version
+in_image check-config --config.file=/etc/flowd/flowd.yaml >/dev/null
+port=19820
+in_image demo --web.listen-address="127.0.0.1:$port" > "$work/demo.log" 2>&1 &
+demo_pid=$!
+metrics=""
+for _ in $(seq 1 120); do
+  if ! kill -0 "$demo_pid" 2>/dev/null; then
+    echo "flowd demo exited early:" >&2; cat "$work/demo.log" >&2; exit 1
+  fi
+  if metrics=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null) &&
+    echo "$metrics" | grep -Eq '^flowd_records_total\{[^}]*status="ok"[^}]*\} [1-9]'; then
+    break
+  fi
+  metrics=""
+  sleep 1
+done
+if [ -z "$metrics" ]; then
+  echo "no flowd_records_total{status=\"ok\"} > 0 on /metrics within 120s; demo log:" >&2
+  tail -40 "$work/demo.log" >&2; exit 1
+fi
+echo "$metrics" | grep -E '^flowd_(records_total|build_info)' | head -8
+if ! echo "$metrics" | grep -E '^flowd_build_info\{' | grep -q "version=\"$version\""; then
+  echo "flowd_build_info does not carry the version set with -ldflags ($version)" >&2; exit 1
+fi
+curl -fsS "http://127.0.0.1:$port/-/healthy" >/dev/null
+kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=""
+
+echo "packaging checks passed"
