@@ -13,6 +13,13 @@ if ! cmp -s "$generated" deploy/prometheus/flowd-rules.yml; then
 fi
 promtool check rules deploy/prometheus/flowd-rules.yml
 promtool test rules deploy/prometheus/tests/*.yml
-if [ -f deploy/alertmanager/alertmanager.yml ]; then
-  amtool check-config deploy/alertmanager/alertmanager.yml
-fi
+am=deploy/alertmanager/alertmanager.yml
+amtool check-config "$am"
+# Routing of the example: critical pages, traffic goes to security, other warnings to the platform.
+route() { amtool config routes test --config.file="$am" --verify.receivers="$1" "${@:2}" 2>/dev/null; }
+route pager alertname=FlowdDown severity=critical category=pipeline
+route pager alertname=FlowdSourceNotPolled severity=critical category=pipeline
+route security-team alertname=FlowdPortScan severity=warning category=traffic src_addr=203.0.113.9
+route security-team alertname=FlowdRejectSpike severity=warning category=traffic scope=port port=22
+route platform-team alertname=FlowdIngestThrottled severity=warning category=pipeline
+route null alertname=Silenced severity=none
