@@ -164,13 +164,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, errThrottled)
 		return
 	}
-	if f, drawn := s.faults.draw(o, s, false); drawn {
-		st.faulted.Add(1)
-		if done := s.applyFault(w, r, f); done {
-			return
-		}
-	}
-	c := &call{op: o, now: now, s: s}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	if err != nil {
 		st.errors.Add(1)
@@ -180,7 +173,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return // the client went away mid-request: nobody to answer
 	}
-	c.body = body
+	// Faults act after the body is read: only then does net/http watch the connection, so that a
+	// slow answer ends as soon as the client gives up.
+	if f, drawn := s.faults.draw(o, s, false); drawn {
+		st.faulted.Add(1)
+		if done := s.applyFault(w, r, f); done {
+			return
+		}
+	}
+	c := &call{op: o, now: now, s: s, body: body}
 	out, apiErr := handlers[o](s, c)
 	if c.faulted {
 		st.faulted.Add(1)

@@ -1,0 +1,166 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+)
+
+func sdkEvents(evs []InputEvent) []types.InputLogEvent {
+	out := make([]types.InputLogEvent, len(evs))
+	for i, e := range evs {
+		out[i] = types.InputLogEvent{Timestamp: aws.Int64(e.Timestamp), Message: aws.String(e.Message)}
+	}
+	return out
+}
+
+func TestPutLogEventsBatchRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.mustPut(t, testGroup, "s", nil)
+	now := e.clock.Now().UnixMilli()
+	big := strings.Repeat("m", 1000)
+	cases := []struct {
+		name   string
+		events []InputEvent
+		code   string
+		msg    string
+	}{
+		{"empty", nil, CodeInvalidParameter, "greater than or equal to 1"},
+		{"out of order", []InputEvent{{now, "b"}, {now - 1, "a"}}, CodeInvalidParameter, "chronological order"},
+		{"span over 24 h", []InputEvent{{now - 25*3600*1000, "a"}, {now, "b"}}, CodeInvalidParameter, "24 hours"},
+		{"10001 events", seqEvents("e", now, 0, 10001), CodeInvalidParameter, "less than or equal to 10000"},
+		{"over 1 MiB", seqBig(now, big, 1100), CodeInvalidParameter, "Upload too large"},
+		{"empty message", []InputEvent{{now, ""}}, CodeInvalidParameter, "message"},
+		{"negative timestamp", []InputEvent{{-1, "x"}}, CodeInvalidParameter, "timestamp"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+				LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"), LogEvents: sdkEvents(tc.events),
+			})
+			if apiCode(err) != tc.code || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("err = %v, want %s containing %q", err, tc.code, tc.msg)
+			}
+		})
+	}
+	if n := e.srv.EventCount(testGroup); n != 0 {
+		t.Errorf("%d events stored after refused batches", n)
+	}
+	// 1020 events of 1026 bytes: 1,046,520 bytes, just under the limit.
+	if _, err := e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"), LogEvents: sdkEvents(seqBig(now, big, 1020)),
+	}); err != nil {
+		t.Errorf("batch just under 1 MiB: %v", err)
+	}
+}
+
+func seqBig(ts int64, msg string, n int) []InputEvent {
+	out := make([]InputEvent, n)
+	for i := range out {
+		out[i] = InputEvent{Timestamp: ts, Message: msg}
+	}
+	return out
+}
+
+func TestPutLogEventsRejectsTooOldAndTooNew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{Retention: 7 * 24 * time.Hour})
+	e.mustPut(t, testGroup, "s", nil)
+	now := e.clock.Now().UnixMilli()
+	const day = 24 * 3600 * 1000
+	evs := []InputEvent{
+		{now - 15*day, "too old"}, {now - 15*day + 1, "too old 2"}, // more than 14 days (span < 24 h)
+	}
+	out, err := e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"), LogEvents: sdkEvents(evs),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ri := out.RejectedLogEventsInfo
+	if ri == nil || aws.ToInt32(ri.TooOldLogEventEndIndex) != 2 {
+		t.Errorf("too old: rejected info %+v, want tooOldLogEventEndIndex 2", ri)
+	}
+	evs = []InputEvent{
+		{now - 8*day, "expired"}, {now - 8*day + 10, "expired 2"}, {now - 8*day + 20, "expired 3"},
+	}
+	out, err = e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"), LogEvents: sdkEvents(evs),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ri := out.RejectedLogEventsInfo; ri == nil || aws.ToInt32(ri.ExpiredLogEventEndIndex) != 3 || ri.TooOldLogEventEndIndex != nil {
+		t.Errorf("expired: rejected info %+v, want expiredLogEventEndIndex 3 only", ri)
+	}
+	evs = []InputEvent{{now - 1000, "ok"}, {now + 2*3600*1000, "edge ok"}, {now + 2*3600*1000 + 1, "too new"}}
+	err = e.srv.PutLogEvents(testGroup, "s", evs)
+	var rej *RejectedEventsError
+	if !errors.As(err, &rej) || rej.Accepted != 2 || rej.Rejected.TooNewLogEventStartIndex == nil || *rej.Rejected.TooNewLogEventStartIndex != 2 {
+		t.Fatalf("in-process put: %v, want 2 accepted and tooNewLogEventStartIndex 2", err)
+	}
+	if n := e.srv.EventCount(testGroup); n != 2 {
+		t.Errorf("%d events stored, want 2", n)
+	}
+	if st := e.srv.Stats(); st.EventsRejected != 6 || st.EventsPut != 2 {
+		t.Errorf("stats: %d put, %d rejected; want 2 and 6", st.EventsPut, st.EventsRejected)
+	}
+}
+
+func TestCreateAndNotFoundErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	ctx := context.Background()
+	if _, err := e.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(testGroup)}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		call func() error
+		code string
+	}{
+		{"group exists", func() error {
+			_, err := e.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(testGroup)})
+			return err
+		}, CodeResourceAlreadyExists},
+		{"bad group name", func() error {
+			_, err := e.client.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("bad name!")})
+			return err
+		}, CodeInvalidParameter},
+		{"stream in missing group", func() error {
+			_, err := e.client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("nope"), LogStreamName: aws.String("s")})
+			return err
+		}, CodeResourceNotFound},
+		{"bad stream name", func() error {
+			_, err := e.client.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(testGroup), LogStreamName: aws.String("a:b")})
+			return err
+		}, CodeInvalidParameter},
+		{"put to missing stream", func() error {
+			_, err := e.client.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(testGroup), LogStreamName: aws.String("nope"),
+				LogEvents: sdkEvents([]InputEvent{{e.clock.Now().UnixMilli(), "x"}})})
+			return err
+		}, CodeResourceNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if apiCode(err) != tc.code {
+				t.Errorf("err = %v, want %s", err, tc.code)
+			}
+			var typed *types.ResourceNotFoundException
+			if tc.code == CodeResourceNotFound && !errors.As(err, &typed) {
+				t.Errorf("the SDK did not decode %T into *types.ResourceNotFoundException", err)
+			}
+		})
+	}
+	if err := e.srv.CreateLogGroup(testGroup); !errors.Is(err, ErrResourceAlreadyExists) {
+		t.Errorf("in-process create of an existing group: %v, want ErrResourceAlreadyExists", err)
+	}
+}
