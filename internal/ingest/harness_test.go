@@ -204,6 +204,27 @@ func verify(t testing.TB, c *collector, feeds ...*feed) {
 	t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// The emulator's ground truth: every id it holds must have been emitted, and nothing else.
+	truth := map[string]bool{}
+	for _, f := range feeds {
+		for _, ev := range f.emu.GroundTruth(f.group) {
+			truth[ev.EventID] = true
+		}
+	}
+	lost, foreign := 0, 0
+	for id := range truth {
+		if c.ids[id] == 0 {
+			lost++
+		}
+	}
+	for id := range c.ids {
+		if !truth[id] {
+			foreign++
+		}
+	}
+	if lost != 0 || foreign != 0 {
+		t.Errorf("ground truth holds %d ids: %d never emitted, %d emitted ids not in it", len(truth), lost, foreign)
+	}
 	for id, n := range c.ids {
 		if n != 1 {
 			t.Errorf("event %s emitted %d times", id, n)

@@ -32,6 +32,9 @@ type scenarioResult struct {
 	emu   emulator.Stats
 }
 
+// emuConfig is the emulator configuration of the end-to-end tests.
+func emuConfig() emulator.Config { return emulator.Config{MaxPageEvents: testPageEvents} }
+
 func runScenario(t *testing.T, sc scenario) scenarioResult {
 	t.Helper()
 	clock := newVClock(sc.speed)
