@@ -218,12 +218,31 @@ func (a *Aggregator) advance(start, now int64) bool {
 		return false
 	}
 	if !a.hasEvents || start > a.newest {
+		wm := floorDiv(start-a.latenessSec, a.widthSec)
+		if a.hasEvents {
+			wm = max(wm, a.wmBucket) // Advance may have moved it further
+		}
 		a.hasEvents = true
 		a.newest = start
-		// The watermark only moves forward, because newest only does.
-		a.wmBucket = floorDiv(start-a.latenessSec, a.widthSec)
+		a.wmBucket = wm
 	}
 	return true
+}
+
+// Advance moves the watermark to t (rounded down to BucketWidth) if that is later than where the
+// records have put it; it never moves it back. A daemon calls it when input is idle so that
+// windows still close; `flowd analyze` calls it at the end of its input so that the newest
+// records are in the windows. It needs at least one record with a start to have been seen.
+func (a *Aggregator) Advance(t time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.hasEvents {
+		return
+	}
+	// The ring holds at most the buckets up to the newest start: the watermark may not pass it by
+	// more than the lateness allows, or future records would share slots with live ones.
+	limit := floorDiv(a.newest, a.widthSec) + 1
+	a.wmBucket = max(a.wmBucket, min(floorDiv(t.Unix(), a.widthSec), limit))
 }
 
 // status handles a NODATA or SKIPDATA record: its start is event time too, so an idle interface

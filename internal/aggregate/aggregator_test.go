@@ -353,3 +353,27 @@ func TestFoldIntoOther(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvance(t *testing.T) {
+	t.Parallel()
+	a, _ := newTestAggregator(t, func(c *Config) { c.Windows = []time.Duration{time.Minute}; c.AllowedLateness = time.Minute })
+	T := t0.Unix()
+	a.Advance(t0) // no records yet: nothing to advance
+	if a.Snapshot().HasEvents {
+		t.Fatalf("Advance before any record created events")
+	}
+	r := flow("eni-1", ip("10.0.0.1"), ip("10.0.0.2"), 40000, 443, 6, 1, 100, T-5, parse.ActionAccept)
+	a.Add(&r)
+	if got := a.Snapshot().Windows[0].Ports; len(got) != 0 {
+		t.Fatalf("record inside the lateness is already in the window: %+v", got)
+	}
+	a.Advance(t0.Add(time.Hour)) // capped just past the newest bucket
+	s := a.Snapshot()
+	if s.Watermark.Unix() != T || len(s.Windows[0].Ports) != 1 || s.Windows[0].Ports[0].Bytes != 100 {
+		t.Errorf("after Advance: watermark %d, window %+v; want %d and the record", s.Watermark.Unix(), s.Windows[0].Ports, T)
+	}
+	a.Advance(t0.Add(-time.Hour))
+	if got := a.Snapshot().Watermark.Unix(); got != T {
+		t.Errorf("Advance moved the watermark back to %d", got)
+	}
+}

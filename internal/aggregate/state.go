@@ -33,6 +33,7 @@ type State struct {
 
 	HasEvents bool
 	Newest    int64 // Unix seconds
+	Watermark int64 // Unix seconds; may be ahead of Newest-AllowedLateness after Advance
 	Buckets   []StateBucket
 }
 
@@ -251,7 +252,8 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 	m.late, m.future, m.untimed = s.Late, s.Future, s.Untimed
 	if s.HasEvents {
 		m.hasEvents, m.newest = true, s.Newest
-		m.wmBucket = floorDiv(s.Newest-a.latenessSec, a.widthSec)
+		limit := floorDiv(s.Newest, a.widthSec) + 1
+		m.wmBucket = max(floorDiv(s.Newest-a.latenessSec, a.widthSec), min(floorDiv(s.Watermark, a.widthSec), limit))
 	}
 	return nil
 }

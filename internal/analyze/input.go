@@ -1,0 +1,146 @@
+package analyze
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/flowd-dev/flowd/internal/parse"
+)
+
+// chunkSize is how much input is read, converted and parsed at a time. The lines of a chunk are
+// parsed in place: the chunk is turned into one string (one copy per chunk, no copy or
+// allocation per line, and no unsafe), the records refer into it until their batch is added.
+const chunkSize = 1 << 20
+
+// openInput returns r, decompressed when it starts with the gzip magic number. S3 delivers
+// gzip files, possibly of several members; gzip.Reader reads them all.
+func openInput(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, nil
+	}
+	return br, nil
+}
+
+// lineSink receives the lines of one input: complete lines of at most the limit, without the
+// line terminator, numbered from 1; and the numbers of lines over the limit.
+type lineSink interface {
+	line(no int, text string)
+	tooLong(no int)
+	// flush is called after each chunk's lines: the strings given to line die after it.
+	flush()
+}
+
+// readLines splits r into lines and feeds them to sink. Lines longer than maxLine bytes are
+// reported with tooLong and skipped, however long they are.
+func readLines(r io.Reader, maxLine int, sink lineSink) error {
+	buf := make([]byte, chunkSize)
+	n, no := 0, 0
+	skipping := false // inside a line longer than the buffer: drop until its end
+	for {
+		m, err := io.ReadFull(r, buf[n:])
+		n += m
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			return err
+		}
+		data := buf[:n]
+		end := bytes.LastIndexByte(data, '\n') + 1 // the complete lines
+		if eof {
+			end = n
+		}
+		if end == 0 { // no line ends in a full buffer: the line is too long
+			if !skipping {
+				no++
+				sink.tooLong(no)
+				skipping = true
+			}
+			n = 0
+			continue
+		}
+		text := string(data[:end])
+		for len(text) > 0 {
+			i := strings.IndexByte(text, '\n')
+			var line string
+			if i < 0 {
+				line, text = text, ""
+			} else {
+				line, text = text[:i], text[i+1:]
+			}
+			if skipping { // the tail of a line already reported
+				skipping = false
+				continue
+			}
+			no++
+			line = strings.TrimSuffix(line, "\r")
+			if len(line) > maxLine {
+				sink.tooLong(no)
+				continue
+			}
+			sink.line(no, line)
+		}
+		sink.flush()
+		n = copy(buf, data[end:])
+		if eof {
+			return nil
+		}
+	}
+}
+
+// headerFormat returns the format an S3 header line declares, or nil if line is not a header.
+// A header is all field names (lowercase letters, digits, '-' and '_', starting with a letter),
+// at least one of them a field flowd knows; a record line has values (addresses, numbers,
+// ACCEPT, OK) that are not all such names.
+func headerFormat(line string) *parse.Format {
+	toks := strings.Fields(line)
+	known := false
+	for _, t := range toks {
+		if !isFieldName(t) {
+			return nil
+		}
+		if _, ok := parse.FieldByName(strings.ReplaceAll(t, "_", "-")); ok {
+			known = true
+		}
+	}
+	if !known {
+		return nil
+	}
+	f, err := parse.Compile(line)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+func isFieldName(t string) bool {
+	if t == "" || t[0] < 'a' || t[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	// An interface or resource id ("eni-0a1b2c3d4e5f67890") looks like a name too; field names
+	// have no part of 8 or more characters with a digit in it.
+	for _, part := range strings.Split(t, "-") {
+		if len(part) >= 8 && strings.ContainsAny(part, "0123456789") {
+			return false
+		}
+	}
+	return true
+}
