@@ -51,11 +51,11 @@ func readLines(r io.Reader, maxLine int, sink lineSink) error {
 	n, no := 0, 0
 	skipping := false // inside a line longer than the buffer: drop until its end
 	for {
-		m, err := io.ReadFull(r, buf[n:])
+		m, err := fill(r, buf[n:])
 		n += m
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
-			return err
+			return err // a truncated gzip stream ends in io.ErrUnexpectedEOF: an error
 		}
 		data := buf[:n]
 		end := bytes.LastIndexByte(data, '\n') + 1 // the complete lines
@@ -98,6 +98,20 @@ func readLines(r io.Reader, maxLine int, sink lineSink) error {
 			return nil
 		}
 	}
+}
+
+// fill reads into b until it is full or r fails; unlike io.ReadFull it returns io.EOF itself,
+// so that a reader's own io.ErrUnexpectedEOF (a truncated gzip member) stays an error.
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // headerFormat returns the format an S3 header line declares, or nil if line is not a header.
