@@ -1,0 +1,53 @@
+// Package analyze is `flowd analyze`: the daemon's parse and aggregate over files or standard
+// input, printed as a table or as JSON.
+//
+// Inputs are read in 1 MiB chunks; each chunk becomes one string and its lines are parsed in
+// place into a reused batch of records, added under one lock (no copy or allocation per line).
+// gzip is recognised by its magic number, whatever the file name; concatenated gzip members
+// (as S3 writes them) are read in full. An input whose first non-blank line is a header of field
+// names (S3 plain-text exports) is parsed with the format that header declares; other inputs use
+// --log-format (the version 2 default if unset), so formats may differ per file. Lines longer
+// than --max-line-bytes (64 KiB) are malformed, however long they are.
+//
+// The aggregator runs with high caps (--max-ports 20000, --max-interfaces 100000) so that
+// offline answers are exact, and with one window of --window (7 days, 6-hour buckets) ending
+// with the newest record: the top lists cover the input's last 7 days; older flows are in every
+// count and reported as late.
+//
+// # JSON schema (--output json)
+//
+// Stable keys; lists are never null.
+//
+//	files[]                 name, format (canonical ${...} form), header (format from the S3
+//	                        header line), lines, records, malformed
+//	records                 lines parsed into records (flows, NODATA, SKIPDATA, uncounted)
+//	malformed               lines that did not parse, or were too long
+//	malformed_reasons       {reason: lines}: field_count, bad_number, out_of_range,
+//	                        bad_address, bad_enum, line_too_long
+//	malformed_examples[]    the first 10: file, line (1-based), reason, error
+//	flows                   records counted as flows
+//	nodata, skipdata        NODATA and SKIPDATA records
+//	uncounted               {reason: records} parsed but not countable: no_action,
+//	                        no_packets, no_bytes, no_protocol, no_port
+//	late, future, untimed   flows older than the window, after the clock, without start
+//	window_start            start of the top lists' window (null without records)
+//	newest_start            newest record start (null without records)
+//	totals                  {ACCEPT|REJECT: {flows, packets, bytes}}
+//	ports[]                 action, protocol (IANA number), port (service port, see
+//	                        internal/aggregate), other (true: folded by --max-ports, port 0),
+//	                        flows, packets, bytes; by action, then most flows first
+//	interfaces[]            action, interface_id ("other": folded, "-": none), flows, packets,
+//	                        bytes; by action, then most flows first
+//	interface_status[]      interface_id, nodata, skipdata
+//	folded                  port_records, port_distinct_keys, interface_records,
+//	                        interface_distinct_keys
+//	top_talkers[]           src, dst, bytes, max_error (Space-Saving estimate)
+//	top_rejected_sources[]  src, flows, max_error, distinct_ports (exact up to 64),
+//	                        ports_saturated (more than 64)
+//	scan_candidates[]       as top_rejected_sources, distinct_ports >= --scan-ports
+//
+// # Exit codes
+//
+// 0: the summary was printed, even with malformed lines (they are in it). 1: an input could not
+// be read (missing file, truncated gzip). 2: bad flags or format string. Errors go to stderr.
+package analyze
