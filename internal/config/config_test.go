@@ -59,6 +59,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"max-ports-service-ports.yml", `aggregate.max_ports: must be at least twice the number of service_ports (2): each takes a TCP and a UDP key`},
 		{"ring-too-large.yml", `aggregate: aggregate config: Windows = [48h0m0s]: largest window plus AllowedLateness needs 172921 buckets of 1s, more than 100000: use wider buckets`},
 		{"max-clock-skew.yml", `aggregate.max_clock_skew: must be ≥ 0, got -1s`},
+		{"max-defer.yml", `ingest.max_defer: must be ≥ 0 (0 reads every range as soon as it is due), got -1s`},
 		{"workers.yml", `workers: must be between 0 (one per CPU) and 1024, got -2`},
 		{"several-problems.yml", "sources[0].log_format: flow log format: token 2 \"${version}\": duplicate field\nsources[1]: set one of log_group, log_group_arn or log_group_prefix\ningest.queue_size: must be ≥ 1 batch, got 0\naggregate.top_k: must be between 1 and 1000, got -1"},
 	}

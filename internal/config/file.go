@@ -41,6 +41,7 @@ type IngestFile struct {
 	LateGrace         Duration   `yaml:"late_grace"`
 	EarlyPasses       []Duration `yaml:"early_passes"`
 	PollInterval      Duration   `yaml:"poll_interval"`
+	MaxDefer          Duration   `yaml:"max_defer"`
 	RequestsPerSecond float64    `yaml:"requests_per_second"`
 	MaxInFlight       int        `yaml:"max_in_flight"`
 	QueueSize         int        `yaml:"queue_size"`
@@ -88,6 +89,7 @@ func Default() File {
 			LateGrace:         Duration(5 * time.Minute),
 			EarlyPasses:       []Duration{Duration(5 * time.Minute)},
 			PollInterval:      Duration(30 * time.Second),
+			MaxDefer:          Duration(2 * time.Minute),
 			RequestsPerSecond: 5,
 			MaxInFlight:       4,
 			QueueSize:         64,

@@ -49,10 +49,13 @@ func (s Source) Name() string {
 
 // Ingest is the validated ingest section.
 type Ingest struct {
-	MaxDelay          time.Duration
-	LateGrace         time.Duration
-	EarlyPasses       []time.Duration
-	PollInterval      time.Duration
+	MaxDelay     time.Duration
+	LateGrace    time.Duration
+	EarlyPasses  []time.Duration
+	PollInterval time.Duration
+	// MaxDefer is how long a due range may wait to fill pages before it is read; 0 reads every
+	// range as soon as it is due.
+	MaxDefer          time.Duration
 	RequestsPerSecond float64
 	MaxInFlight       int
 	QueueSize         int

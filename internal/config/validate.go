@@ -169,6 +169,7 @@ func validateIngest(p *problems, f IngestFile) Ingest {
 		MaxDelay:          time.Duration(f.MaxDelay),
 		LateGrace:         time.Duration(f.LateGrace),
 		PollInterval:      time.Duration(f.PollInterval),
+		MaxDefer:          time.Duration(f.MaxDefer),
 		RequestsPerSecond: f.RequestsPerSecond,
 		MaxInFlight:       f.MaxInFlight,
 		QueueSize:         f.QueueSize,
@@ -199,6 +200,9 @@ func validateIngest(p *problems, f IngestFile) Ingest {
 	}
 	if in.PollInterval <= 0 {
 		p.add("ingest.poll_interval", "must be > 0 (e.g. 30s)")
+	}
+	if in.MaxDefer < 0 {
+		p.add("ingest.max_defer", "must be ≥ 0 (0 reads every range as soon as it is due), got %s", f.MaxDefer)
 	}
 	if !(f.RequestsPerSecond > 0) || f.RequestsPerSecond > 1000 {
 		p.add("ingest.requests_per_second", "must be > 0 and ≤ 1000 (the FilterLogEvents quota is 5 per account and Region), got %v", f.RequestsPerSecond)

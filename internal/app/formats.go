@@ -1,0 +1,68 @@
+package app
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/flowd-dev/flowd/internal/config"
+	"github.com/flowd-dev/flowd/internal/parse"
+)
+
+// formatTable finds the record formats of a batch's source. Ingest names a source by its log
+// group (name or ARN), plus "#prefix" for a stream prefix; groups found by discovery carry the
+// discovered name, so discovery sources are matched by prefix.
+type formatTable struct {
+	exact    map[string]*parse.Matcher
+	prefixes []prefixFormats // longest prefix first
+}
+
+type prefixFormats struct {
+	prefix, streamSuffix string
+	m                    *parse.Matcher
+}
+
+func newFormatTable(sources []config.Source) (*formatTable, error) {
+	t := &formatTable{exact: make(map[string]*parse.Matcher)}
+	for _, s := range sources {
+		m, err := parse.NewMatcher(s.Formats...)
+		if err != nil {
+			return nil, err
+		}
+		suffix := ""
+		if s.LogStreamPrefix != "" {
+			suffix = "#" + s.LogStreamPrefix
+		}
+		switch {
+		case s.LogGroup != "":
+			t.exact[s.LogGroup+suffix] = m
+		case s.LogGroupARN != "":
+			t.exact[s.LogGroupARN+suffix] = m
+		default:
+			t.prefixes = append(t.prefixes, prefixFormats{prefix: s.LogGroupPrefix, streamSuffix: suffix, m: m})
+		}
+	}
+	sort.SliceStable(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].prefix) > len(t.prefixes[j].prefix) })
+	return t, nil
+}
+
+// lookup returns the matcher of a source name, or nil if no configured source produces it.
+func (t *formatTable) lookup(source string) *parse.Matcher {
+	if m, ok := t.exact[source]; ok {
+		return m
+	}
+	for _, p := range t.prefixes {
+		group := source
+		if p.streamSuffix != "" {
+			var ok bool
+			if group, ok = strings.CutSuffix(source, p.streamSuffix); !ok {
+				continue
+			}
+		} else if strings.Contains(source, "#") {
+			continue
+		}
+		if strings.HasPrefix(group, p.prefix) {
+			return p.m
+		}
+	}
+	return nil
+}

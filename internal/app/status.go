@@ -1,0 +1,71 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/metrics"
+)
+
+// metricInputs connects the collector to the live state.
+func (a *App) metricInputs() metrics.Inputs {
+	snapshot := a.agg.Snapshot
+	if a.cfg.Load().Checkpoint.Path != "" {
+		snapshot = a.published.Load
+	}
+	return metrics.Inputs{
+		Snapshot: func() *aggregate.Snapshot { return snapshot() },
+		Ingest:   func() ingest.Stats { return a.mgr.Load().Stats() },
+		Pipeline: func() metrics.PipelineStats {
+			s := a.counts.stats()
+			s.QueueDepth, s.QueueCapacity, s.Workers = len(a.queue), cap(a.queue), a.workers
+			return s
+		},
+		Reload: func() metrics.ReloadStats {
+			return metrics.ReloadStats{Successful: a.reloadOK.Load(), LastSuccess: time.UnixMilli(a.reloadTime.Load())}
+		},
+		Checkpoint: func() metrics.CheckpointStats {
+			return metrics.CheckpointStats{
+				Enabled:     a.cfg.Load().Checkpoint.Path != "",
+				LastSuccess: a.checkpointTime(),
+				Failures:    a.ckptFailures.Load(),
+				Bytes:       a.ckptBytes.Load(),
+			}
+		},
+	}
+}
+
+// ready reports whether at least one source has had a successful FilterLogEvents call, and
+// otherwise why not.
+func (a *App) ready() error {
+	st := a.mgr.Load().Stats()
+	if len(st.Sources) == 0 {
+		return errors.New("no source is running: discovery found no log group yet, or this shard owns none")
+	}
+	var failed uint64
+	for _, s := range st.Sources {
+		if s.API.Calls[ingest.OpFilterLogEvents][ingest.OutcomeOK] > 0 || !s.LastSuccessfulPoll.IsZero() {
+			return nil
+		}
+		failed += s.API.Calls[ingest.OpFilterLogEvents][ingest.OutcomeError] + s.API.Calls[ingest.OpFilterLogEvents][ingest.OutcomeThrottled]
+	}
+	return fmt.Errorf("no source has been read successfully yet (%d sources, %d failed or throttled FilterLogEvents calls; see the log)", len(st.Sources), failed)
+}
+
+// status feeds the landing page.
+func (a *App) status() metrics.Status {
+	st := a.mgr.Load().Stats()
+	s := metrics.Status{Version: a.opts.Build.Version}
+	for _, src := range st.Sources {
+		s.Sources = append(s.Sources, metrics.SourceStatus{
+			Name: src.Name, Lag: src.Lag.Round(time.Second), LastSuccess: src.LastSuccessfulPoll, Events: src.EventsRead,
+		})
+	}
+	if a.opts.StatusLines != nil {
+		s.Extra = a.opts.StatusLines()
+	}
+	return s
+}
