@@ -32,6 +32,10 @@ type Poller struct {
 	pageLimit  int32
 	errWait    backoff
 	explicit   bool // configured by name: a missing group is waited for, not dropped
+	// minTS: events before it are never emitted. After a restart with a changed slice width,
+	// the final position is rounded down to the new width, and this keeps the part of the
+	// rounded slice that was already settled (its hashes dropped) from being counted again.
+	minTS int64
 
 	// Guarded by the barrier's read side for writes; read by checkpoint captures under the
 	// write side; otherwise touched only by the Run goroutine.
@@ -232,7 +236,7 @@ func (p *Poller) handlePage(ctx context.Context, r passRange, evs []types.Filter
 	for i := range evs {
 		ev := &evs[i]
 		ts := aws.ToInt64(ev.Timestamp)
-		if ts < r.start || ts >= r.end {
+		if ts < r.start || ts >= r.end || ts < p.minTS {
 			continue // outside the range: another range reads it
 		}
 		id := aws.ToString(ev.EventId)
@@ -321,6 +325,7 @@ func (p *Poller) restore(st SourceState) error {
 	}
 	oldFinal := st.Positions[len(st.Positions)-1]
 	final := floorTo(oldFinal, p.sched.width)
+	p.minTS = oldFinal
 	for k := range p.sched.pos {
 		if k < len(st.Positions)-1 && k < p.sched.final() && len(st.Lags) == len(p.sched.lags) {
 			p.sched.pos[k] = max(final, floorTo(st.Positions[k], p.sched.width))
