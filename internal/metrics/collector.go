@@ -175,9 +175,9 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 			ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(s.API.Calls[op][oc]), op.String(), oc.String())
 		}
 	}
-	// Discovery is the only caller of DescribeLogGroups; the sources call FilterLogEvents.
-	ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.API.Retries-s.Discovery.Retries), ingest.OpFilterLogEvents.String())
-	ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.Discovery.Retries), ingest.OpDescribeLogGroups.String())
+	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
+		ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.API.Retries[op]), op.String())
+	}
 	for _, src := range s.Sources {
 		g := src.Name
 		ch <- prometheus.MustNewConstMetric(d.pages, prometheus.CounterValue, float64(src.PagesEmpty), g, "empty")

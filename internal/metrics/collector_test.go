@@ -85,8 +85,10 @@ func goldenInputs(t testing.TB) Inputs {
 	api.Calls[ingest.OpFilterLogEvents][ingest.OutcomeOK] = 40
 	api.Calls[ingest.OpFilterLogEvents][ingest.OutcomeThrottled] = 3
 	api.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
-	api.Retries = 4
-	disc := ingest.CallStats{Retries: 1}
+	api.Retries[ingest.OpFilterLogEvents] = 3
+	api.Retries[ingest.OpDescribeLogGroups] = 1
+	disc := ingest.CallStats{}
+	disc.Retries[ingest.OpDescribeLogGroups] = 1
 	return Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snap },
 		Ingest: func() ingest.Stats {
