@@ -99,7 +99,7 @@ func (g *gate) do(ctx context.Context, op Operation, call func() error) error {
 		if g.backoff.maxAttempts > 0 && attempt >= g.backoff.maxAttempts {
 			return fmt.Errorf("%s: giving up after %d attempts: %w", op, attempt, err)
 		}
-		g.stats.retries.Add(1)
+		g.stats.retries[op].Add(1)
 		if err := sleep(ctx, g.clock, g.backoff.delay(attempt)); err != nil {
 			return err
 		}

@@ -327,7 +327,7 @@ func reportCost(t testing.TB, name string, st Stats, f *feed, pageEvents int) (c
 	ratio = float64(calls) / float64(lower)
 	t.Logf("%s: events=%d FilterLogEvents calls=%d (ok %d, throttled %d, error %d, retries %d) pages empty=%d nonempty=%d duplicates=%d late=%d; minimum ceil(events/%d)=%d, ceil(bytes/1MB)=%d; ratio=%.2f",
 		name, f.events, calls,
-		st.API.Calls[OpFilterLogEvents][OutcomeOK], st.API.Calls[OpFilterLogEvents][OutcomeThrottled], st.API.Calls[OpFilterLogEvents][OutcomeError], st.API.Retries,
+		st.API.Calls[OpFilterLogEvents][OutcomeOK], st.API.Calls[OpFilterLogEvents][OutcomeThrottled], st.API.Calls[OpFilterLogEvents][OutcomeError], st.API.Retries[OpFilterLogEvents],
 		sumPages(st, true), sumPages(st, false), st.DuplicatesDropped, st.LateEvents, pageEvents, minPages, minBytes, ratio)
 	return calls, ratio
 }

@@ -164,7 +164,7 @@ func TestScenarios(t *testing.T) {
 				},
 			},
 			check: func(t *testing.T, r scenarioResult) {
-				if r.stats.API.Calls[OpFilterLogEvents][OutcomeError] == 0 || r.stats.API.Retries == 0 {
+				if r.stats.API.Calls[OpFilterLogEvents][OutcomeError] == 0 || r.stats.API.Retries[OpFilterLogEvents] == 0 {
 					t.Error("no failed and retried calls counted")
 				}
 			},

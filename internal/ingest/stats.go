@@ -53,7 +53,7 @@ func (o Outcome) String() string {
 // callCounters counts API attempts by operation and outcome, and retries.
 type callCounters struct {
 	calls   [numOps][numOutcomes]atomic.Uint64
-	retries atomic.Uint64
+	retries [numOps]atomic.Uint64
 }
 
 func (c *callCounters) snapshot() CallStats {
@@ -63,15 +63,18 @@ func (c *callCounters) snapshot() CallStats {
 			s.Calls[op][oc] = c.calls[op][oc].Load()
 		}
 	}
-	s.Retries = c.retries.Load()
+	for op := range numOps {
+		s.Retries[op] = c.retries[op].Load()
+	}
 	return s
 }
 
 // CallStats counts API attempts (each HTTP request, retries included) by operation and outcome.
 type CallStats struct {
 	// Calls is indexed by [Operation][Outcome].
-	Calls   [numOps][numOutcomes]uint64
-	Retries uint64
+	Calls [numOps][numOutcomes]uint64
+	// Retries is indexed by Operation: attempts after the first of one call.
+	Retries [numOps]uint64
 }
 
 // Total is the number of attempts of op, whatever the outcome.
@@ -88,8 +91,8 @@ func (c *CallStats) add(o CallStats) {
 		for oc := range numOutcomes {
 			c.Calls[op][oc] += o.Calls[op][oc]
 		}
+		c.Retries[op] += o.Retries[op]
 	}
-	c.Retries += o.Retries
 }
 
 // sourceCounters are one source's live counters, updated with atomics by its poller.
