@@ -1,11 +1,15 @@
 package analyze
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
@@ -60,7 +64,7 @@ func DefaultOptions() Options {
 // buckets keep the ring small (the per-bucket port counts are dense, see internal/aggregate).
 const bucketWidth = 6 * time.Hour
 
-// batchSize is how many records are parsed before they are added under one lock.
+// batchSize is how many records a worker parses before it adds them under one lock.
 const batchSize = 1024
 
 // UsageError is a bad option or format string: the command line must change.
@@ -113,24 +117,19 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	cfg.Windows = []time.Duration{opts.Window}
 	cfg.AllowedLateness = 0
 	cfg.MaxPorts, cfg.MaxInterfaces, cfg.TopK = opts.MaxPorts, opts.MaxInterfaces, opts.TopK
-	cfg.HeavyHitterCapacity = max(64*opts.TopK, 1000) // offline: memory is cheap, accuracy is not
+	cfg.HeavyHitterCapacity = max(16*opts.TopK, 128) // offline: a larger sketch for better top lists
 	cfg.ScanPortThreshold = opts.ScanPortThreshold
 	agg, err := aggregate.New(cfg, wallClock{})
 	if err != nil {
 		return &UsageError{err}
 	}
-	a := &analysis{opts: opts, agg: agg, batch: make([]parse.Record, batchSize), reasons: map[string]uint64{}}
 	files := opts.Files
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	for _, name := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := a.readFile(name, format, stdin); err != nil {
-			return err
-		}
+	a := &analysis{opts: opts, agg: agg, files: make([]FileInfo, len(files))}
+	if err := a.run(ctx, files, format, stdin); err != nil {
+		return err
 	}
 	if s := agg.Snapshot(); s.HasEvents {
 		agg.Advance(s.Newest.Add(bucketWidth)) // close the newest bucket: every record counts
@@ -142,8 +141,108 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	return writeTable(stdout, rep)
 }
 
-// readFile analyses one input.
-func (a *analysis) readFile(name string, format *parse.Format, stdin io.Reader) error {
+// analysis is the state of one Run.
+type analysis struct {
+	opts  Options
+	agg   *aggregate.Aggregator
+	files []FileInfo // Name, Format, Header and Lines are the reader's; counts come from tallies
+
+	// Filled by run from the tallies.
+	records   uint64
+	malformed uint64
+	reasons   map[string]uint64
+	examples  []MalformedLine
+}
+
+// chunk is a run of complete lines of one input, handed to a worker.
+type chunk struct {
+	file   int
+	format *parse.Format
+	text   string
+	first  int // number of the first line of text
+}
+
+// tally is what one goroutine counted; run merges them.
+type tally struct {
+	perFile  []FileInfo // Records and Malformed by file index
+	reasons  map[string]uint64
+	examples []MalformedLine // its first MaxExamples, in input order
+}
+
+func (t *tally) bad(opts *Options, file int, name string, no int, reason, msg string) {
+	for len(t.perFile) <= file {
+		t.perFile = append(t.perFile, FileInfo{})
+	}
+	t.perFile[file].Malformed++
+	t.reasons[reason]++
+	if len(t.examples) < opts.MaxExamples {
+		t.examples = append(t.examples, MalformedLine{File: name, Line: no, Reason: reason, Error: msg})
+	}
+}
+
+// run reads the inputs in order on this goroutine and parses and adds their chunks on a pool of
+// workers (parsing is most of the work; the aggregator takes one lock per batch).
+func (a *analysis) run(ctx context.Context, names []string, format *parse.Format, stdin io.Reader) error {
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	chunks := make(chan chunk, 2*workers)
+	tallies := make([]*tally, workers+1) // the last one is the reader's
+	var wg sync.WaitGroup
+	for i := range workers {
+		t := &tally{reasons: map[string]uint64{}}
+		tallies[i] = t
+		wg.Go(func() { a.work(chunks, t) })
+	}
+	reader := &tally{reasons: map[string]uint64{}}
+	tallies[workers] = reader
+	var err error
+	for i, name := range names {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		if err = a.readFile(i, name, format, stdin, chunks, reader); err != nil {
+			break
+		}
+	}
+	close(chunks)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	a.reasons = map[string]uint64{}
+	for _, t := range tallies {
+		for i, f := range t.perFile {
+			a.files[i].Records += f.Records
+			a.files[i].Malformed += f.Malformed
+			a.records += f.Records
+			a.malformed += f.Malformed
+		}
+		for k, v := range t.reasons {
+			a.reasons[k] += v
+		}
+		a.examples = append(a.examples, t.examples...)
+	}
+	slices.SortFunc(a.examples, func(x, y MalformedLine) int {
+		return cmp.Or(cmp.Compare(a.fileIndex(x.File), a.fileIndex(y.File)), cmp.Compare(x.Line, y.Line))
+	})
+	a.examples = a.examples[:min(len(a.examples), a.opts.MaxExamples)]
+	return nil
+}
+
+// fileIndex returns the position of the input named name (names may repeat; the first wins).
+func (a *analysis) fileIndex(name string) int {
+	for i, f := range a.files {
+		if f.Name == name {
+			return i
+		}
+	}
+	return len(a.files)
+}
+
+// readFile reads input i and sends its chunks; the first non-blank line may be an S3 header,
+// which sets the format of this input.
+func (a *analysis) readFile(i int, name string, format *parse.Format, stdin io.Reader, out chan<- chunk, t *tally) error {
+	info := &a.files[i]
+	info.Name, info.Format = name, format.String()
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -157,89 +256,77 @@ func (a *analysis) readFile(name string, format *parse.Format, stdin io.Reader) 
 	if err != nil {
 		return &InputError{Name: name, Err: err}
 	}
-	fs := &fileState{analysis: a, info: FileInfo{Name: name, Format: format.String()}, format: format}
-	if err := readLines(in, a.opts.MaxLineBytes, fs); err != nil {
-		fs.flush()
+	started := false
+	emit := func(text string, first int) {
+		for !started && text != "" {
+			line, rest := nextLine(text)
+			if isBlank(line) {
+				text, first = rest, first+1
+				continue
+			}
+			started = true
+			if f := headerFormat(line); f != nil {
+				format = f
+				info.Format, info.Header = f.String(), true
+				text, first = rest, first+1
+			}
+		}
+		if text != "" {
+			out <- chunk{file: i, format: format, text: text, first: first}
+		}
+	}
+	tooLong := func(no int) {
+		t.bad(&a.opts, i, name, no, reasonTooLong, fmt.Sprintf("line longer than the %d-byte read buffer", chunkSize))
+	}
+	lines, err := readChunks(in, emit, tooLong)
+	info.Lines = uint64(lines)
+	if err != nil {
 		return &InputError{Name: name, Err: err}
 	}
-	a.files = append(a.files, fs.info)
 	return nil
 }
 
-// analysis is the state of one Run.
-type analysis struct {
-	opts      Options
-	agg       *aggregate.Aggregator
-	batch     []parse.Record
-	n         int // records in batch
-	records   uint64
-	malformed uint64
-	reasons   map[string]uint64
-	examples  []MalformedLine
-	files     []FileInfo
-}
+// reasonTooLong is the malformed reason of lines over --max-line-bytes.
+const reasonTooLong = "line_too_long"
 
-// fileState is the lineSink of one input.
-type fileState struct {
-	*analysis
-	info    FileInfo
-	format  *parse.Format
-	started bool // a non-blank line was seen (the header can only be the first)
-}
-
-func (fs *fileState) line(no int, text string) {
-	fs.info.Lines++
-	if !fs.started {
-		if isBlank(text) {
-			return
+// work parses the chunks it receives into batches and adds them to the aggregator.
+func (a *analysis) work(chunks <-chan chunk, t *tally) {
+	batch := make([]parse.Record, batchSize)
+	n := 0
+	for c := range chunks {
+		for len(t.perFile) <= c.file {
+			t.perFile = append(t.perFile, FileInfo{})
 		}
-		fs.started = true
-		if f := headerFormat(text); f != nil {
-			fs.format = f
-			fs.info.Format, fs.info.Header = f.String(), true
-			return
+		name := a.files[c.file].Name
+		text, no := c.text, c.first
+		for ; text != ""; no++ {
+			var line string
+			line, text = nextLine(text)
+			switch {
+			case len(line) > a.opts.MaxLineBytes:
+				t.bad(&a.opts, c.file, name, no, reasonTooLong, fmt.Sprintf("line longer than %d bytes", a.opts.MaxLineBytes))
+				continue
+			case isBlank(line):
+				continue
+			}
+			if err := c.format.Parse(line, &batch[n]); err != nil {
+				reason := "unknown"
+				var pe *parse.Error
+				if errors.As(err, &pe) {
+					reason = pe.Reason()
+				}
+				t.bad(&a.opts, c.file, name, no, reason, err.Error())
+				continue
+			}
+			t.perFile[c.file].Records++
+			// The records refer into the chunk strings, which stay valid while referenced.
+			if n++; n == len(batch) {
+				a.agg.AddBatch(batch)
+				n = 0
+			}
 		}
 	}
-	if isBlank(text) {
-		return
-	}
-	r := &fs.batch[fs.n]
-	if err := fs.format.Parse(text, r); err != nil {
-		reason := "unknown"
-		var pe *parse.Error
-		if errors.As(err, &pe) {
-			reason = pe.Reason()
-		}
-		fs.bad(no, reason, err.Error())
-		return
-	}
-	fs.info.Records++
-	fs.records++
-	fs.n++
-	if fs.n == len(fs.batch) {
-		fs.flush()
-	}
-}
-
-func (fs *fileState) tooLong(no int) {
-	fs.info.Lines++
-	fs.bad(no, "line_too_long", fmt.Sprintf("line longer than %d bytes", fs.opts.MaxLineBytes))
-}
-
-func (fs *fileState) bad(no int, reason, msg string) {
-	fs.info.Malformed++
-	fs.malformed++
-	fs.reasons[reason]++
-	if len(fs.examples) < fs.opts.MaxExamples {
-		fs.examples = append(fs.examples, MalformedLine{File: fs.info.Name, Line: no, Reason: reason, Error: msg})
-	}
-}
-
-func (fs *fileState) flush() {
-	if fs.n > 0 {
-		fs.agg.AddBatch(fs.batch[:fs.n])
-		fs.n = 0
-	}
+	a.agg.AddBatch(batch[:n])
 }
 
 func isBlank(s string) bool {

@@ -35,18 +35,12 @@ func openInput(r io.Reader) (io.Reader, error) {
 	return br, nil
 }
 
-// lineSink receives the lines of one input: complete lines of at most the limit, without the
-// line terminator, numbered from 1; and the numbers of lines over the limit.
-type lineSink interface {
-	line(no int, text string)
-	tooLong(no int)
-	// flush is called after each chunk's lines: the strings given to line die after it.
-	flush()
-}
-
-// readLines splits r into lines and feeds them to sink. Lines longer than maxLine bytes are
-// reported with tooLong and skipped, however long they are.
-func readLines(r io.Reader, maxLine int, sink lineSink) error {
+// readChunks reads r in chunks of complete lines. emit gets each chunk as one string (one copy
+// per chunk, no copy or allocation per line, no unsafe) with the number of its first line; the
+// string is immutable, so the records parsed from it may outlive the next read. Lines longer than
+// the read buffer are reported to tooLong with their number and never emitted. It returns the
+// number of lines read.
+func readChunks(r io.Reader, emit func(text string, first int), tooLong func(no int)) (int, error) {
 	buf := make([]byte, chunkSize)
 	n, no := 0, 0
 	skipping := false // inside a line longer than the buffer: drop until its end
@@ -55,7 +49,7 @@ func readLines(r io.Reader, maxLine int, sink lineSink) error {
 		n += m
 		eof := errors.Is(err, io.EOF)
 		if err != nil && !eof {
-			return err // a truncated gzip stream ends in io.ErrUnexpectedEOF: an error
+			return no, err // a truncated gzip stream ends in io.ErrUnexpectedEOF: an error
 		}
 		data := buf[:n]
 		end := bytes.LastIndexByte(data, '\n') + 1 // the complete lines
@@ -65,39 +59,45 @@ func readLines(r io.Reader, maxLine int, sink lineSink) error {
 		if end == 0 { // no line ends in a full buffer: the line is too long
 			if !skipping {
 				no++
-				sink.tooLong(no)
+				tooLong(no)
 				skipping = true
 			}
 			n = 0
 			continue
 		}
-		text := string(data[:end])
-		for len(text) > 0 {
-			i := strings.IndexByte(text, '\n')
-			var line string
+		complete := data[:end]
+		if skipping { // the tail of a line already reported
+			i := bytes.IndexByte(complete, '\n')
 			if i < 0 {
-				line, text = text, ""
-			} else {
-				line, text = text[:i], text[i+1:]
+				i = len(complete) - 1
 			}
-			if skipping { // the tail of a line already reported
-				skipping = false
-				continue
-			}
-			no++
-			line = strings.TrimSuffix(line, "\r")
-			if len(line) > maxLine {
-				sink.tooLong(no)
-				continue
-			}
-			sink.line(no, line)
+			complete = complete[i+1:]
+			skipping = false
 		}
-		sink.flush()
+		if len(complete) > 0 {
+			lines := bytes.Count(complete, []byte{'\n'})
+			if complete[len(complete)-1] != '\n' {
+				lines++ // the last line of the input, without a newline
+			}
+			emit(string(complete), no+1)
+			no += lines
+		}
 		n = copy(buf, data[end:])
 		if eof {
-			return nil
+			return no, nil
 		}
 	}
+}
+
+// nextLine cuts the first line off text, without its "\n" or "\r\n".
+func nextLine(text string) (line, rest string) {
+	i := strings.IndexByte(text, '\n')
+	if i < 0 {
+		line, rest = text, ""
+	} else {
+		line, rest = text[:i], text[i+1:]
+	}
+	return strings.TrimSuffix(line, "\r"), rest
 }
 
 // fill reads into b until it is full or r fails; unlike io.ReadFull it returns io.EOF itself,
