@@ -144,7 +144,7 @@ func (s *Server) handleFilterLogEvents(c *call) ([]byte, *APIError) {
 	}
 	buf = append(buf, `,"searchedLogStreams":[]}`...)
 	*bp = buf
-	c.release = func() { pageBuffers.Put(bp) }
+	// c.release = func() { pageBuffers.Put(bp) }
 	s.stats.pages.Add(1)
 	if n == 0 {
 		s.stats.emptyPages.Add(1)

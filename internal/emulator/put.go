@@ -10,7 +10,7 @@ const (
 	maxPutEvents   = 10000
 	maxPutBytes    = 1048576 // message bytes + 26 per event
 	maxBatchSpanMs = 24 * 60 * 60 * 1000
-	tooNewMs       = 2 * 60 * 60 * 1000      // events more than 2 h in the future are rejected
+	tooNewMs       = 2 * 60 * 60 * 1000       // events more than 2 h in the future are rejected
 	tooOldMs       = 14 * 24 * 60 * 60 * 1000 // events more than 14 days old are rejected
 )
 
