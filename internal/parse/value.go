@@ -56,7 +56,7 @@ func digits8(w uint64) (int, uint64) {
 	// A byte is not a digit if it is above '9' (adding 0x46 to its low seven bits carries into
 	// the high bit), has the high bit set, or is below '0' (subtracting 0x30 from it with the
 	// high bit forced clears the high bit). No step carries across bytes.
-	nonDigit := ((w&^highs)+0x46*ones | w | ^((w | highs) - 0x30*ones)) & highs
+	nonDigit := ((w &^ highs) + 0x46*ones | w | ^((w | highs) - 0x30*ones)) & highs
 	k := 8
 	if nonDigit != 0 {
 		k = bits.TrailingZeros64(nonDigit) >> 3
