@@ -34,6 +34,3 @@ func sleep(ctx context.Context, c Clock, d time.Duration) error {
 		return nil
 	}
 }
-
-// unixMilli converts a time to Unix milliseconds.
-func unixMilli(t time.Time) int64 { return t.UnixMilli() }

@@ -161,10 +161,9 @@ func (f *feed) run(ctx context.Context, clock *vclock, stop time.Time, tick time
 type collector struct {
 	barrier *Barrier
 
-	mu    sync.Mutex
-	ids   map[string]int
-	keys  map[string]int
-	group map[string]string // source -> group
+	mu   sync.Mutex
+	ids  map[string]int
+	keys map[string]int
 }
 
 func newCollector(b *Barrier) *collector {

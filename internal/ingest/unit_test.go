@@ -356,8 +356,8 @@ func TestPollerStub(t *testing.T) {
 	}
 	stub := &stubClient{answers: []stubAnswer{
 		page("t1", ev("a", 100), ev("b", 500)),
-		page("t2"), // an empty page with a token is not the end
-		{err: apiErr("InvalidParameterException")},       // expired token: restart
+		page("t2"),                                             // an empty page with a token is not the end
+		{err: apiErr("InvalidParameterException")},             // expired token: restart
 		page("t3", ev("b", 500), ev("c", 1500), ev("x", 2000)), // b again; x is outside [0, 2000)
 		page("", ev("d", 1999)),
 	}}
