@@ -1,19 +1,15 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
@@ -78,33 +74,8 @@ func newClient(url string, retryer aws.Retryer) *cloudwatchlogs.Client {
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		Retryer:      retryer,
-		HTTPClient:   bufferedBodyClient{awshttp.NewBuildableClient()},
+		HTTPClient:   NewBodyBufferingClient(), // see its doc: a net/http vs smithy-go race
 	})
-}
-
-// bufferedBodyClient works around a race between net/http and smithy-go that a fast local server
-// exposes: smithy closes the request body as soon as Do returns, while the transport's write loop
-// may still make its final read of that body (to check for bytes beyond Content-Length); the
-// closed body answers io.EOF from WriteTo, the transport takes that as a write error and closes
-// the connection under the response being read ("use of closed network connection"). Handing the
-// transport its own in-memory copy of the (small) body removes the shared state.
-type bufferedBodyClient struct {
-	next interface {
-		Do(*http.Request) (*http.Response, error)
-	}
-}
-
-func (c bufferedBodyClient) Do(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		data, err := io.ReadAll(r.Body)
-		_ = r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(data))
-		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	}
-	return c.next.Do(r)
 }
 
 // mustPut creates group and stream if needed and puts events through the in-process helper.
