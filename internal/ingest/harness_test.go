@@ -301,8 +301,8 @@ func runManager(t testing.TB, m *Manager, c *collector) (stop func()) {
 				if err != nil && !errors.Is(err, context.Canceled) {
 					t.Errorf("Run: %v", err)
 				}
-			case <-time.After(5 * time.Second):
-				t.Errorf("Run did not return within 5s of cancel")
+			case <-time.After(2 * time.Second):
+				t.Errorf("Run did not return within 2s of cancel")
 			}
 			close(out)
 			<-cdone
