@@ -16,16 +16,16 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-ARG REVISION=unknown
+ARG REVISION=
 # CGO off gives a static binary that needs no libc; -trimpath keeps build paths out of it.
 ENV CGO_ENABLED=0
 RUN go build -trimpath \
-	-ldflags="-s -w -X github.com/flowd-dev/flowd/internal/metrics.Version=${VERSION} -X github.com/flowd-dev/flowd/internal/metrics.Revision=${REVISION}" \
+	-ldflags="-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" \
 	-o /out/rootfs/usr/local/bin/flowd ./cmd/flowd \
 	&& mkdir -p /out/rootfs/etc/flowd /out/rootfs/etc/ssl/certs /out/state \
 	&& cp deploy/ecs/flowd.yaml /out/rootfs/etc/flowd/flowd.yaml \
 	&& cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ca-certificates.crt \
-	&& /out/rootfs/usr/local/bin/flowd check-config --config.file=/out/rootfs/etc/flowd/flowd.yaml
+	&& /out/rootfs/usr/local/bin/flowd check-config --config.file=/out/rootfs/etc/flowd/flowd.yaml >/dev/null
 
 FROM scratch
 ARG VERSION=dev

@@ -146,7 +146,8 @@ if readelf -l "$rootfs/usr/local/bin/flowd" 2>/dev/null | grep -q "program inter
   echo "the image's flowd is dynamically linked" >&2; exit 1
 fi
 # In the image's root file system, as the image's user, with nothing from the host.
-in_image() { env -i HOME=/ chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/flowd "$@"; }
+chroot_bin=$(command -v chroot)
+in_image() { env -i HOME=/ "$chroot_bin" --userspec=65532:65532 "$rootfs" /usr/local/bin/flowd "$@"; }
 in_image version
 in_image check-config --config.file=/etc/flowd/flowd.yaml >/dev/null
 port=19820
