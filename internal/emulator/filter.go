@@ -96,8 +96,42 @@ func (s *Server) parseFilter(in *filterLogEventsInput) (*filterQuery, *APIError)
 	return q, nil
 }
 
-// pageBuffers recycles answer buffers: a full page is about a megabyte.
-var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+// bufferFreeList recycles answer buffers (a full page is about 2 MB of JSON). It is a small
+// mutex-guarded list rather than a sync.Pool, whose items vanish at every other GC and, under the
+// race detector, at random: the reuse is then dependable and testable.
+type bufferFreeList struct {
+	mu   sync.Mutex
+	free []*[]byte
+}
+
+const (
+	maxFreeBuffers  = 8
+	maxPooledBuffer = 8 << 20
+)
+
+func (l *bufferFreeList) get() *[]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		b := l.free[n-1]
+		l.free = l.free[:n-1]
+		return b
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+func (l *bufferFreeList) put(b *[]byte) {
+	if cap(*b) > maxPooledBuffer {
+		return
+	}
+	*b = (*b)[:0]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.free) < maxFreeBuffers {
+		l.free = append(l.free, b)
+	}
+}
 
 func (s *Server) handleFilterLogEvents(c *call) ([]byte, *APIError) {
 	var in filterLogEventsInput
@@ -129,10 +163,10 @@ func (s *Server) handleFilterLogEvents(c *call) ([]byte, *APIError) {
 		}
 		s.stats.shortPages.Add(1)
 	}
-	bp := pageBuffers.Get().(*[]byte)
+	bp := s.pageBuffers.get()
 	buf, n, more, pos, hasPos, err := s.filterPage((*bp)[:0], q, tok, limit, nowMs)
 	if err != nil {
-		pageBuffers.Put(bp)
+		s.pageBuffers.put(bp)
 		return nil, err
 	}
 	buf = append(buf, ']')
@@ -144,7 +178,7 @@ func (s *Server) handleFilterLogEvents(c *call) ([]byte, *APIError) {
 	}
 	buf = append(buf, `,"searchedLogStreams":[]}`...)
 	*bp = buf
-	// c.release = func() { pageBuffers.Put(bp) }
+	c.release = func() { s.pageBuffers.put(bp) }
 	s.stats.pages.Add(1)
 	if n == 0 {
 		s.stats.emptyPages.Add(1)

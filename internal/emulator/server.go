@@ -45,6 +45,8 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	pageBuffers bufferFreeList
+
 	requestID atomic.Uint64
 	stats     counters
 }
