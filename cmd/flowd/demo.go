@@ -123,6 +123,7 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	creds := credentials.NewStaticCredentialsProvider("demo", "demo", "")
 	sink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
 		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds,
+		HTTPClient: emulator.NewBodyBufferingClient(),
 	}), demoGroup)
 	if err != nil {
 		return err
@@ -137,8 +138,9 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		WebConfigFile:   *c.web.WebConfigFile,
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
-		Clients:         ingest.NewAWSClients(awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
-		Handlers:        map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
+		Clients: ingest.NewAWSClients(awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds),
+			awsconfig.WithHTTPClient(emulator.NewBodyBufferingClient())),
+		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
 		},

@@ -61,6 +61,7 @@ func newEnv(t *testing.T) *testEnv {
 	env := &testEnv{emu: emu, url: url, dir: t.TempDir(), clients: ingest.NewAWSClients(
 		awsconfig.WithRegion("us-east-1"),
 		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		awsconfig.WithHTTPClient(emulator.NewBodyBufferingClient()),
 	)}
 	if err := emu.CreateLogGroup(group); err != nil {
 		t.Fatal(err)
