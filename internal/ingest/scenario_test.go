@@ -53,8 +53,9 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	f := newFeed(t, env.emu, group, scfg)
 
 	opts := Options{
-		Groups:        []GroupSpec{{Name: group, AWS: env.spec()}},
-		StartPosition: (-sc.backfill - time.Minute).String(),
+		Groups: []GroupSpec{{Name: group, AWS: env.spec()}},
+		// Relative to when Run starts, which a slow backfill step delays: keep a margin.
+		StartPosition: (-sc.backfill - 5*time.Minute).String(),
 		PageLimit:     testPageEvents,
 	}
 	if sc.opts != nil {
