@@ -138,8 +138,8 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		WebConfigFile:   *c.web.WebConfigFile,
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
-		Clients: ingest.NewAWSClients(awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds),
-			awsconfig.WithHTTPClient(emulator.NewBodyBufferingClient())),
+		// No custom HTTP client here: config.LoadDefaultConfig refuses one when AWS_CA_BUNDLE is set.
+		Clients:  ingest.NewAWSClients(awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
 		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
