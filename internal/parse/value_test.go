@@ -1,7 +1,9 @@
 package parse
 
 import (
+	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +50,26 @@ func TestScanUintMax(t *testing.T) {
 	for _, tt := range tests {
 		if _, _, kind := scanUint(tt.in, 0, tt.max); kind != tt.kind {
 			t.Errorf("scanUint(%q, max %d) kind %v, want %v", tt.in, tt.max, kind, tt.kind)
+		}
+	}
+}
+
+// TestScanAddr checks both IPv4 readers and the netip fallback against netip.ParseAddr, with
+// the address in the middle of a line and at its end.
+func TestScanAddr(t *testing.T) {
+	t.Parallel()
+	addrs := []string{"0.0.0.0", "1.2.3.4", "10.0.0.1", "172.31.16.139", "255.255.255.255", "256.1.1.1",
+		"1.2.3.256", "01.2.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.5", "1..3.4", "1.2.3.", ".1.2.3", "1234.1.1.1",
+		"1.2.3.4x", "::", "::1", "2001:db8::1", "::ffff:1.2.3.4", "64:ff9b::192.0.2.33", "fe80::1%eth0", "x", "-1"}
+	for _, a := range addrs {
+		want, err := netip.ParseAddr(a)
+		wantOK := err == nil && want.Zone() == ""
+		for _, line := range []string{a, a + " 443 6 20 4249 ACCEPT OK", "pad " + a + " 1"} {
+			start := strings.Index(line, a)
+			got, end, kind := scanAddr(line, start)
+			if ok := kind == 0; ok != wantOK || ok && (got != want || end != start+len(a)) {
+				t.Errorf("scanAddr(%q, %d) = %v, %d, %v; netip says %v, %v", line, start, got, end, kind, want, err)
+			}
 		}
 	}
 }
