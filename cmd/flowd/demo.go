@@ -28,7 +28,6 @@ import (
 	"github.com/flowd-dev/flowd/internal/app"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
-	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/parse"
 	"github.com/flowd-dev/flowd/internal/simulate"
 )
@@ -139,7 +138,7 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 		// No custom HTTP client here: config.LoadDefaultConfig refuses one when AWS_CA_BUNDLE is set.
-		Clients:  ingest.NewAWSClients(awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
+		Clients:  app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
 		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}

@@ -116,7 +116,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 		opts.Clock = ingest.SystemClock{}
 	}
 	if opts.Clients == nil {
-		opts.Clients = ingest.NewAWSClients()
+		opts.Clients = AWSClients(logger)
 	}
 	if opts.Shard != nil {
 		cfg.Ingest.Shard = *opts.Shard
