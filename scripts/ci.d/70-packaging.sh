@@ -19,7 +19,7 @@ KUBECONFORM_VERSION=v0.8.0
 K8S_MODULE_VERSION=v1.31.14
 KUBE_VERSION=1.31.0
 DOCKERFILE_UTILS_VERSION=0.16.3
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/flowd-packaging
+cache=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/flowd-packaging
 gobin=$(go env GOPATH)/bin
 mkdir -p "$cache"
 
@@ -151,7 +151,7 @@ in_image() { env -i HOME=/ "$chroot_bin" --userspec=65532:65532 "$rootfs" /usr/l
 in_image version
 in_image check-config --config.file=/etc/flowd/flowd.yaml >/dev/null
 port=19820
-in_image demo --web.listen-address="127.0.0.1:$port" > "$work/demo.log" 2>&1 &
+in_image demo --web.listen-address="127.0.0.1:$port" --demo.emulator-address=127.0.0.1:0 > "$work/demo.log" 2>&1 &
 demo_pid=$!
 metrics=""
 for _ in $(seq 1 120); do
