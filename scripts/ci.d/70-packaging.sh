@@ -151,7 +151,9 @@ in_image() { env -i HOME=/ "$chroot_bin" --userspec=65532:65532 "$rootfs" /usr/l
 in_image version
 in_image check-config --config.file=/etc/flowd/flowd.yaml >/dev/null
 port=19820
-in_image demo --web.listen-address="127.0.0.1:$port" --demo.emulator-address=127.0.0.1:0 > "$work/demo.log" 2>&1 &
+# exec all the way down (subshell, env, chroot) so $! is flowd itself and kill stops it.
+(exec env -i HOME=/ "$chroot_bin" --userspec=65532:65532 "$rootfs" /usr/local/bin/flowd \
+  demo --web.listen-address="127.0.0.1:$port" --demo.emulator-address=127.0.0.1:0 > "$work/demo.log" 2>&1) &
 demo_pid=$!
 metrics=""
 for _ in $(seq 1 120); do
