@@ -330,3 +330,28 @@ func TestTableOutput(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyInputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{name: "empty", input: ""},
+		{name: "blank lines", input: "\n\n  \r\n"},
+		{name: "header only", input: "version srcaddr dstaddr action log-status\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := runJSON(t, strings.NewReader(tc.input))
+			if rep.Records != 0 || rep.Malformed != 0 || rep.Ports == nil || rep.TopTalkers == nil || rep.NewestStart != nil {
+				t.Errorf("report of an empty input = %+v", rep)
+			}
+			var out, errb bytes.Buffer
+			if code := Main(nil, strings.NewReader(tc.input), &out, &errb); code != ExitOK || !strings.Contains(out.String(), "TOP TALKERS") {
+				t.Errorf("table of an empty input: exit %d, %q, %q", code, out.String(), errb.String())
+			}
+		})
+	}
+}

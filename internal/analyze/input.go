@@ -56,7 +56,7 @@ func readChunks(r io.Reader, emit func(text string, first int), tooLong func(no 
 		if eof {
 			end = n
 		}
-		if end == 0 { // no line ends in a full buffer: the line is too long
+		if end == 0 && !eof { // no line ends in a full buffer: the line is too long
 			if !skipping {
 				no++
 				tooLong(no)
