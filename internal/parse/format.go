@@ -13,7 +13,6 @@ const maxColumns = 512
 // Format is a compiled flow log format: the ordered columns of a record. It is immutable and
 // safe for concurrent use.
 type Format struct {
-	cols   []column // per column: what Parse does with it
 	fields []Field  // per column; FieldUnknown for an opaque column
 	names  []string // per column, canonical ("-" spelling)
 	opaque []string // names of the opaque columns, in order
@@ -42,7 +41,6 @@ func Compile(spec string) (*Format, error) {
 		}
 	}
 	f := &Format{
-		cols:   make([]column, 0, len(toks)),
 		fields: make([]Field, 0, len(toks)),
 		names:  make([]string, 0, len(toks)),
 	}
@@ -65,7 +63,6 @@ func Compile(spec string) (*Format, error) {
 		}
 		f.fields = append(f.fields, field)
 		f.names = append(f.names, name)
-		f.cols = append(f.cols, columnFor(field))
 	}
 	var b strings.Builder
 	for i, n := range f.names {

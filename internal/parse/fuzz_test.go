@@ -2,7 +2,9 @@ package parse
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,15 +83,33 @@ func FuzzParseLine(f *testing.F) {
 	})
 }
 
+// goNames maps each known field to its Record member, for the reference parser.
+var goNames = map[Field]string{
+	FieldVersion: "Version", FieldAccountID: "AccountID", FieldInterfaceID: "InterfaceID", FieldSrcAddr: "SrcAddr",
+	FieldDstAddr: "DstAddr", FieldSrcPort: "SrcPort", FieldDstPort: "DstPort", FieldProtocol: "Protocol",
+	FieldPackets: "Packets", FieldBytes: "Bytes", FieldStart: "Start", FieldEnd: "End", FieldAction: "Action",
+	FieldLogStatus: "LogStatus", FieldVPCID: "VPCID", FieldSubnetID: "SubnetID", FieldInstanceID: "InstanceID",
+	FieldTCPFlags: "TCPFlags", FieldType: "Type", FieldPktSrcAddr: "PktSrcAddr", FieldPktDstAddr: "PktDstAddr",
+	FieldRegion: "Region", FieldAZID: "AZID", FieldSublocationType: "SublocationType",
+	FieldSublocationID: "SublocationID", FieldPktSrcAWSService: "PktSrcAWSService",
+	FieldPktDstAWSService: "PktDstAWSService", FieldFlowDirection: "FlowDirection", FieldTrafficPath: "TrafficPath",
+	FieldECSClusterARN: "ECSClusterARN", FieldECSClusterName: "ECSClusterName",
+	FieldECSContainerInstanceARN: "ECSContainerInstanceARN", FieldECSContainerInstanceID: "ECSContainerInstanceID",
+	FieldECSContainerID: "ECSContainerID", FieldECSSecondContainerID: "ECSSecondContainerID",
+	FieldECSServiceName: "ECSServiceName", FieldECSTaskDefinitionARN: "ECSTaskDefinitionARN",
+	FieldECSTaskARN: "ECSTaskARN", FieldECSTaskID: "ECSTaskID", FieldRejectReason: "RejectReason",
+}
+
 // referenceParse is a slow, obviously-correct parser used as the fuzz oracle: split with
-// strings.FieldsFunc, convert with strconv and netip, apply the rules of Parse's documentation.
+// strings.FieldsFunc, convert with strconv and netip according to the Go type of the Record
+// member (so the range of a number is its member's), apply the rules of Parse's documentation.
 func referenceParse(f *Format, line string) (*Record, *Error) {
 	toks := strings.FieldsFunc(line, func(c rune) bool { return strings.ContainsRune(" \t\n\v\f\r", c) })
 	if len(toks) != f.NumFields() {
 		return nil, &Error{Kind: KindFieldCount, Position: min(len(toks), f.NumFields()) + 1, Got: len(toks), Want: f.NumFields()}
 	}
 	r := &Record{}
-	for i, field := range f.fields {
+	for i, field := range f.Fields() {
 		tok := toks[i]
 		if field == FieldUnknown {
 			r.Opaque = append(r.Opaque, tok)
@@ -99,26 +119,39 @@ func referenceParse(f *Format, line string) (*Record, *Error) {
 			continue
 		}
 		bad := func(kind ErrorKind) *Error { return &Error{Kind: kind, Field: field, Position: i + 1} }
-		c := columnFor(field)
-		switch c.kind {
-		case kindUint:
-			if strings.TrimLeft(tok, "0123456789") != "" {
-				return nil, bad(KindBadNumber)
-			}
-			v, err := strconv.ParseUint(tok, 10, 64)
-			if err != nil || v > c.max {
-				return nil, bad(KindOutOfRange)
-			}
-			r.setUint(field, v)
-		case kindAddr:
+		member := reflect.ValueOf(r).Elem().FieldByName(goNames[field])
+		switch v := member.Addr().Interface().(type) {
+		case *netip.Addr:
 			a, err := netip.ParseAddr(tok)
 			if err != nil || a.Zone() != "" {
 				return nil, bad(KindBadAddress)
 			}
-			r.setAddr(field, a)
-		default:
-			if !referenceText(r, field, tok) {
+			*v = a
+		case *string:
+			*v = tok
+		case *Action, *LogStatus, *FlowDirection, *TrafficType:
+			if !referenceEnum(member, tok) {
 				return nil, bad(KindBadEnum)
+			}
+		default:
+			if strings.TrimLeft(tok, "0123456789") != "" {
+				return nil, bad(KindBadNumber)
+			}
+			n, err := strconv.ParseUint(tok, 10, 64)
+			if err != nil {
+				return nil, bad(KindOutOfRange)
+			}
+			switch member.Kind() {
+			case reflect.Int64:
+				if n > 1<<63-1 {
+					return nil, bad(KindOutOfRange)
+				}
+				member.SetInt(int64(n))
+			default:
+				if member.OverflowUint(n) {
+					return nil, bad(KindOutOfRange)
+				}
+				member.SetUint(n)
 			}
 		}
 		r.Present = r.Present.With(field)
@@ -126,43 +159,18 @@ func referenceParse(f *Format, line string) (*Record, *Error) {
 	return r, nil
 }
 
-// referenceText sets a string or enum field by comparing with the enums' String forms.
-func referenceText(r *Record, field Field, tok string) bool {
-	switch field {
-	case FieldAction:
-		for _, v := range []Action{ActionAccept, ActionReject} {
-			if v.String() == tok {
-				r.Action = v
-				return true
-			}
+// referenceEnum sets an enum member to the value whose String is tok, trying every value of its
+// type but the zero one ("-").
+func referenceEnum(member reflect.Value, tok string) bool {
+	for v := 1; v < 256; v++ {
+		c := reflect.New(member.Type()).Elem()
+		c.SetUint(uint64(v))
+		if c.Interface().(fmt.Stringer).String() == tok {
+			member.Set(c)
+			return true
 		}
-		return false
-	case FieldLogStatus:
-		for _, v := range []LogStatus{LogStatusOK, LogStatusNoData, LogStatusSkipData} {
-			if v.String() == tok {
-				r.LogStatus = v
-				return true
-			}
-		}
-		return false
-	case FieldFlowDirection:
-		for _, v := range []FlowDirection{FlowDirectionIngress, FlowDirectionEgress} {
-			if v.String() == tok {
-				r.FlowDirection = v
-				return true
-			}
-		}
-		return false
-	case FieldType:
-		for _, v := range []TrafficType{TrafficTypeIPv4, TrafficTypeIPv6, TrafficTypeEFA} {
-			if v.String() == tok {
-				r.Type = v
-				return true
-			}
-		}
-		return false
 	}
-	return r.setText(field, tok) == 0
+	return false
 }
 
 // FuzzCompile compiles arbitrary format strings. It must never panic; an accepted spec must have

@@ -1,9 +1,6 @@
 package parse
 
-import (
-	"math/bits"
-	"net/netip"
-)
+import "math/bits"
 
 // isSpace reports whether c separates fields: the ASCII whitespace bytes (space, \t, \n, \v, \f,
 // \r). AWS writes single spaces, but one documented example has a double space, and lines read
@@ -73,61 +70,168 @@ func load64(s string, i int) uint64 {
 // which is always an *Error. When a line has the wrong number of fields the error is of kind
 // KindFieldCount, even if a value is also bad (a truncated line usually ends in half a value).
 //
-// Parse reads the line once: numbers and IPv4 addresses are converted while their field is
-// scanned, and other values are sliced out and set by field.
+// Parse reads the line once, dispatching on each column's field: numbers and IPv4 addresses are
+// converted while they are scanned, other values are sliced out where they end.
 func (f *Format) Parse(line string, r *Record) error {
 	*r = Record{Opaque: r.Opaque[:0]}
 	n := len(line)
 	i := 0
-	for col, c := range f.cols {
-		// i is at the start of the line or at the space that ended the previous field.
+	var present FieldSet
+	for col, field := range f.fields {
+		// i is at the first byte of this field, or at leading or repeated spaces.
 		for i < n && isSpace(line[i]) {
 			i++
 		}
 		if i >= n {
-			return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(f.cols)}
+			return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(f.fields)}
 		}
 		start := i
 		if line[i] == '-' && (i+1 == n || isSpace(line[i+1])) {
-			i++
-			if c.kind == kindOpaque {
-				r.Opaque = append(r.Opaque, line[start:i])
+			if field == FieldUnknown {
+				r.Opaque = append(r.Opaque, line[i:i+1])
 			}
+			i += 2 // past the separator (or past the end: the next column sees i >= n)
 			continue
 		}
+		// One dispatch per column, on the field itself: each case scans its value to its end
+		// and stores it. A value stored before an error is returned does not matter.
 		var bad ErrorKind
-		switch c.kind {
-		case kindUint:
-			var v uint64
-			v, i, bad = scanUint(line, i, c.max)
-			if bad == 0 {
-				r.setUint(c.field, v)
-			}
-		case kindAddr:
-			var a netip.Addr
-			a, i, bad = scanAddr(line, i)
-			if bad == 0 {
-				r.setAddr(c.field, a)
-			}
-		case kindOpaque:
+		var v uint64
+		switch field {
+		case FieldUnknown:
 			i = tokenEnd(line, i+1)
 			r.Opaque = append(r.Opaque, line[start:i])
+			i++
 			continue
-		default:
+		case FieldVersion:
+			v, i, bad = scanUint(line, i, 1<<8-1)
+			r.Version = uint8(v)
+		case FieldSrcPort:
+			v, i, bad = scanUint(line, i, 1<<16-1)
+			r.SrcPort = uint16(v)
+		case FieldDstPort:
+			v, i, bad = scanUint(line, i, 1<<16-1)
+			r.DstPort = uint16(v)
+		case FieldProtocol:
+			v, i, bad = scanUint(line, i, 1<<8-1)
+			r.Protocol = uint8(v)
+		case FieldPackets:
+			r.Packets, i, bad = scanUint(line, i, 1<<64-1)
+		case FieldBytes:
+			r.Bytes, i, bad = scanUint(line, i, 1<<64-1)
+		case FieldStart:
+			v, i, bad = scanUint(line, i, 1<<63-1)
+			r.Start = int64(v)
+		case FieldEnd:
+			v, i, bad = scanUint(line, i, 1<<63-1)
+			r.End = int64(v)
+		case FieldTCPFlags:
+			v, i, bad = scanUint(line, i, 1<<8-1)
+			r.TCPFlags = uint8(v)
+		case FieldTrafficPath:
+			v, i, bad = scanUint(line, i, 1<<8-1)
+			r.TrafficPath = uint8(v)
+		case FieldSrcAddr:
+			r.SrcAddr, i, bad = scanAddr(line, i)
+		case FieldDstAddr:
+			r.DstAddr, i, bad = scanAddr(line, i)
+		case FieldPktSrcAddr:
+			r.PktSrcAddr, i, bad = scanAddr(line, i)
+		case FieldPktDstAddr:
+			r.PktDstAddr, i, bad = scanAddr(line, i)
+		case FieldAction:
 			i = tokenEnd(line, i+1)
-			bad = r.setText(c.field, line[start:i])
+			r.Action, bad = parseAction(line[start:i])
+		case FieldLogStatus:
+			i = tokenEnd(line, i+1)
+			r.LogStatus, bad = parseLogStatus(line[start:i])
+		case FieldType:
+			i = tokenEnd(line, i+1)
+			r.Type, bad = parseTrafficType(line[start:i])
+		case FieldFlowDirection:
+			i = tokenEnd(line, i+1)
+			r.FlowDirection, bad = parseFlowDirection(line[start:i])
+		case FieldAccountID:
+			i = tokenEnd(line, i+1)
+			r.AccountID = line[start:i]
+		case FieldInterfaceID:
+			i = tokenEnd(line, i+1)
+			r.InterfaceID = line[start:i]
+		case FieldVPCID:
+			i = tokenEnd(line, i+1)
+			r.VPCID = line[start:i]
+		case FieldSubnetID:
+			i = tokenEnd(line, i+1)
+			r.SubnetID = line[start:i]
+		case FieldInstanceID:
+			i = tokenEnd(line, i+1)
+			r.InstanceID = line[start:i]
+		case FieldRegion:
+			i = tokenEnd(line, i+1)
+			r.Region = line[start:i]
+		case FieldAZID:
+			i = tokenEnd(line, i+1)
+			r.AZID = line[start:i]
+		case FieldSublocationType:
+			i = tokenEnd(line, i+1)
+			r.SublocationType = line[start:i]
+		case FieldSublocationID:
+			i = tokenEnd(line, i+1)
+			r.SublocationID = line[start:i]
+		case FieldPktSrcAWSService:
+			i = tokenEnd(line, i+1)
+			r.PktSrcAWSService = line[start:i]
+		case FieldPktDstAWSService:
+			i = tokenEnd(line, i+1)
+			r.PktDstAWSService = line[start:i]
+		case FieldECSClusterARN:
+			i = tokenEnd(line, i+1)
+			r.ECSClusterARN = line[start:i]
+		case FieldECSClusterName:
+			i = tokenEnd(line, i+1)
+			r.ECSClusterName = line[start:i]
+		case FieldECSContainerInstanceARN:
+			i = tokenEnd(line, i+1)
+			r.ECSContainerInstanceARN = line[start:i]
+		case FieldECSContainerInstanceID:
+			i = tokenEnd(line, i+1)
+			r.ECSContainerInstanceID = line[start:i]
+		case FieldECSContainerID:
+			i = tokenEnd(line, i+1)
+			r.ECSContainerID = line[start:i]
+		case FieldECSSecondContainerID:
+			i = tokenEnd(line, i+1)
+			r.ECSSecondContainerID = line[start:i]
+		case FieldECSServiceName:
+			i = tokenEnd(line, i+1)
+			r.ECSServiceName = line[start:i]
+		case FieldECSTaskDefinitionARN:
+			i = tokenEnd(line, i+1)
+			r.ECSTaskDefinitionARN = line[start:i]
+		case FieldECSTaskARN:
+			i = tokenEnd(line, i+1)
+			r.ECSTaskARN = line[start:i]
+		case FieldECSTaskID:
+			i = tokenEnd(line, i+1)
+			r.ECSTaskID = line[start:i]
+		case FieldRejectReason:
+			i = tokenEnd(line, i+1)
+			r.RejectReason = line[start:i]
 		}
 		if bad != 0 {
-			return f.valueError(line, bad, c.field, col+1, line[start:tokenEnd(line, i)])
+			r.Present = present
+			return f.valueError(line, bad, field, col+1, line[start:tokenEnd(line, i)])
 		}
-		r.Present |= 1 << c.field
+		present |= 1 << field
+		i++ // past the separator
 	}
+	r.Present = present
 	for i < n && isSpace(line[i]) {
 		i++
 	}
 	if i < n {
-		return &Error{Kind: KindFieldCount, Position: len(f.cols) + 1, Value: clip(line[i:tokenEnd(line, i)]),
-			Got: CountFields(line), Want: len(f.cols)}
+		return &Error{Kind: KindFieldCount, Position: len(f.fields) + 1, Value: clip(line[i:tokenEnd(line, i)]),
+			Got: CountFields(line), Want: len(f.fields)}
 	}
 	return nil
 }
@@ -135,108 +239,8 @@ func (f *Format) Parse(line string, r *Record) error {
 // valueError reports a bad value, unless the line also has the wrong number of fields: then the
 // count is the root cause, and is reported.
 func (f *Format) valueError(line string, kind ErrorKind, field Field, pos int, tok string) error {
-	if n := CountFields(line); n != len(f.cols) {
-		return &Error{Kind: KindFieldCount, Position: min(n, len(f.cols)) + 1, Got: n, Want: len(f.cols)}
+	if n := CountFields(line); n != len(f.fields) {
+		return &Error{Kind: KindFieldCount, Position: min(n, len(f.fields)) + 1, Got: n, Want: len(f.fields)}
 	}
 	return &Error{Kind: kind, Field: field, Position: pos, Value: clip(tok)}
-}
-
-// setUint stores the value of a kindUint field; the caller checked it against the column's max.
-func (r *Record) setUint(field Field, v uint64) {
-	switch field {
-	case FieldVersion:
-		r.Version = uint8(v)
-	case FieldSrcPort:
-		r.SrcPort = uint16(v)
-	case FieldDstPort:
-		r.DstPort = uint16(v)
-	case FieldProtocol:
-		r.Protocol = uint8(v)
-	case FieldPackets:
-		r.Packets = v
-	case FieldBytes:
-		r.Bytes = v
-	case FieldStart:
-		r.Start = int64(v)
-	case FieldEnd:
-		r.End = int64(v)
-	case FieldTCPFlags:
-		r.TCPFlags = uint8(v)
-	case FieldTrafficPath:
-		r.TrafficPath = uint8(v)
-	}
-}
-
-// setAddr stores the value of a kindAddr field.
-func (r *Record) setAddr(field Field, a netip.Addr) {
-	switch field {
-	case FieldSrcAddr:
-		r.SrcAddr = a
-	case FieldDstAddr:
-		r.DstAddr = a
-	case FieldPktSrcAddr:
-		r.PktSrcAddr = a
-	case FieldPktDstAddr:
-		r.PktDstAddr = a
-	}
-}
-
-// setText stores the value tok (not "-") of a string or enum field, or returns KindBadEnum.
-func (r *Record) setText(field Field, tok string) ErrorKind {
-	var bad ErrorKind
-	switch field {
-	case FieldAccountID:
-		r.AccountID = tok
-	case FieldInterfaceID:
-		r.InterfaceID = tok
-	case FieldAction:
-		r.Action, bad = parseAction(tok)
-	case FieldLogStatus:
-		r.LogStatus, bad = parseLogStatus(tok)
-	case FieldVPCID:
-		r.VPCID = tok
-	case FieldSubnetID:
-		r.SubnetID = tok
-	case FieldInstanceID:
-		r.InstanceID = tok
-	case FieldType:
-		r.Type, bad = parseTrafficType(tok)
-	case FieldRegion:
-		r.Region = tok
-	case FieldAZID:
-		r.AZID = tok
-	case FieldSublocationType:
-		r.SublocationType = tok
-	case FieldSublocationID:
-		r.SublocationID = tok
-	case FieldPktSrcAWSService:
-		r.PktSrcAWSService = tok
-	case FieldPktDstAWSService:
-		r.PktDstAWSService = tok
-	case FieldFlowDirection:
-		r.FlowDirection, bad = parseFlowDirection(tok)
-	case FieldECSClusterARN:
-		r.ECSClusterARN = tok
-	case FieldECSClusterName:
-		r.ECSClusterName = tok
-	case FieldECSContainerInstanceARN:
-		r.ECSContainerInstanceARN = tok
-	case FieldECSContainerInstanceID:
-		r.ECSContainerInstanceID = tok
-	case FieldECSContainerID:
-		r.ECSContainerID = tok
-	case FieldECSSecondContainerID:
-		r.ECSSecondContainerID = tok
-	case FieldECSServiceName:
-		r.ECSServiceName = tok
-	case FieldECSTaskDefinitionARN:
-		r.ECSTaskDefinitionARN = tok
-	case FieldECSTaskARN:
-		r.ECSTaskARN = tok
-	case FieldECSTaskID:
-		r.ECSTaskID = tok
-	case FieldRejectReason:
-		r.RejectReason = tok
-	}
-	return bad
 }
