@@ -67,8 +67,9 @@ func load64(s string, i int) uint64 {
 //
 // String fields of r (and r.Opaque) refer into line: they are valid as long as line is, and
 // are overwritten by the next Parse into r. Parse allocates nothing unless it returns an error,
-// which is always an *Error. When a line has the wrong number of fields the error is of kind
-// KindFieldCount, even if a value is also bad (a truncated line usually ends in half a value).
+// which is always an *Error; r then holds only part of the line and must not be used. When a
+// line has the wrong number of fields the error is of kind KindFieldCount, even if a value is
+// also bad (a truncated line usually ends in half a value).
 //
 // Parse reads the line once, dispatching on each column's field: numbers and IPv4 addresses are
 // converted while they are scanned, other values are sliced out where they end.
