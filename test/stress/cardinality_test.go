@@ -1,0 +1,169 @@
+//go:build stress
+
+package stress
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/emulator"
+)
+
+// Default caps (aggregate.DefaultConfig) the bounds below are computed from.
+const (
+	capPorts      = 1000
+	capInterfaces = 2000
+	capWindows    = 3
+	capTopK       = 20
+	// otherPortKeys: a port past the cap folds into its protocol's "other" key, one per
+	// protocol number.
+	otherPortKeys = 256
+	// selfSeries bounds flowd's own series (ingest, pipeline, checkpoint, Go runtime, process)
+	// for one log group.
+	selfSeries = 400
+)
+
+// seriesBound is the most series /metrics can hold with the default caps and one log group,
+// whatever the traffic (docs/operations.md): port counters 3 families x 2 actions x (ports +
+// other keys); interface counters 3 x 2 x (interfaces + other + none) and NODATA/SKIPDATA 2 x
+// (interfaces + 2); window gauges 3 families x windows x 2 actions x (ports + other); top-K
+// gauges 3 families x windows x top_k; and the self metrics.
+const seriesBound = 3*2*(capPorts+otherPortKeys) + 3*2*(capInterfaces+2) + 2*(capInterfaces+2) +
+	3*capWindows*2*(capPorts+1) + 3*capWindows*capTopK + selfSeries
+
+// rssBound is the documented bound on flowd's resident memory with the default caps and queue
+// (docs/operations.md); dedup memory (8 bytes per event of the unsettled horizon) comes on top.
+const rssBound = 256 << 20
+
+// TestCardinality: a cardinality attack. Every record has a source address, a port pair and an
+// interface id never seen before (a million in the long version, 200,000 in CI, within minutes),
+// written straight into the emulator. flowd must count every record (folded into "other" past
+// the caps, and the fold counted), keep /metrics under the series bound, answer every scrape in
+// under 100 ms, and keep its RSS under the documented bound.
+func TestCardinality(t *testing.T) {
+	r := newResult(t, "cardinality")
+	c := newCloud(t, emulator.Config{Seed: 5}, "/stress/cardinality", nil)
+	p := ingestParams{PollInterval: "2s", MaxDelay: "10s", LateGrace: "5s", EarlyPasses: "[]", MaxDefer: "0s",
+		StartPosition: "-1m", RequestsPerSecond: 5, MaxInFlight: 4, CheckpointInterval: "1s"}
+	t0 := time.Now()
+	f := startFlowd(t, c, p)
+	total := scale(200_000, 1_000_000)
+	feedFor := scale(20*time.Second, 2*time.Minute)
+	const streams = 50
+	var accept, reject [3]uint64 // flows, packets, bytes
+
+	// Watch while feeding and settling: scrape time, size and series, RSS, every second.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var maxScrape time.Duration
+	var maxSeries, maxSize, scrapes, scrapeErrs int
+	var maxRSS int64
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for ctx.Err() == nil {
+			s, err := f.scrape()
+			rss, _, merr := f.memory()
+			mu.Lock()
+			if err != nil {
+				scrapeErrs++
+			} else {
+				scrapes++
+				maxScrape = max(maxScrape, s.duration)
+				maxSeries, maxSize = max(maxSeries, s.series), max(maxSize, s.size)
+			}
+			if merr == nil {
+				maxRSS = max(maxRSS, rss)
+			}
+			mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+
+	const chunk = 2000
+	chunks := total / chunk
+	interval := feedFor / time.Duration(chunks)
+	next := time.Now()
+	for k := range chunks {
+		ts := time.Now().Add(-2 * time.Second).UnixMilli()
+		events := make([]emulator.InputEvent, chunk)
+		for j := range events {
+			i := k*chunk + j
+			pk := uint64(1 + i%10)
+			by := pk * 60
+			action, proto := "ACCEPT", 6
+			if i%5 == 0 {
+				action = "REJECT"
+				reject[0]++
+				reject[1] += pk
+				reject[2] += by
+			} else {
+				accept[0]++
+				accept[1] += pk
+				accept[2] += by
+			}
+			if i%2 == 1 {
+				proto = 17
+			}
+			events[j] = emulator.InputEvent{Timestamp: ts, Message: fmt.Sprintf(
+				"2 123456789012 eni-%017x 100.%d.%d.%d 10.1.%d.%d %d %d %d %d %d %d %d %s OK",
+				i, 64+i>>16, i>>8&255, i&255, i>>8&255, i&255, 1024+i%64000, 1024+(i*7919)%64000, proto, pk, by,
+				ts/1000, ts/1000+30, action)}
+		}
+		if err := c.sink.put(fmt.Sprintf("stress-%02d", k%streams), events); err != nil {
+			r.fatal("put: %v", err)
+		}
+		next = next.Add(interval)
+		time.Sleep(time.Until(next))
+	}
+	feedSecs := time.Since(t0).Seconds()
+	s, err := f.waitSettled(ctx, c.group, c.sink.maxTS.Load(), 3*time.Minute)
+	cancel()
+	<-watched
+	if err != nil {
+		r.fatal("%v", err)
+	}
+	_, peak, err := f.memory()
+	if err != nil {
+		r.fatal("memory: %v", err)
+	}
+	r.set("records", total)
+	r.set("fed_in_s", feedSecs)
+	for i, name := range []string{"flowd_flows_total", "flowd_packets_total", "flowd_bytes_total"} {
+		ga, gr := s.value(name, "action", "accept"), s.value(name, "action", "reject")
+		r.check(ga == float64(accept[i]) && gr == float64(reject[i]), "%s: accept %.0f reject %.0f, want %d %d", name, ga, gr, accept[i], reject[i])
+	}
+	ifaceFlows := s.value("flowd_interface_flows_total")
+	r.check(ifaceFlows == float64(total), "flowd_interface_flows_total sums to %.0f, want %d", ifaceFlows, total)
+	foldedIfaces := s.value("flowd_aggregate_folded_records_total", "dimension", "interface")
+	foldedPorts := s.value("flowd_aggregate_folded_records_total", "dimension", "port")
+	r.check(foldedIfaces == float64(total-capInterfaces), "interface folds %.0f, want %d (every record a new interface, %d keys)", foldedIfaces, total-capInterfaces, capInterfaces)
+	r.check(foldedPorts > 0, "no port fold counted")
+	mu.Lock()
+	defer mu.Unlock()
+	r.set("flowd_flows", s.value("flowd_flows_total"))
+	r.set("folded_interface_records", foldedIfaces)
+	r.set("folded_port_records", foldedPorts)
+	r.set("interface_series", s.count("flowd_interface_flows_total"))
+	r.set("port_series", s.count("flowd_flows_total"))
+	r.set("scrapes", scrapes)
+	r.set("max_scrape_ms", float64(maxScrape.Microseconds())/1000)
+	r.set("max_series", maxSeries)
+	r.set("series_bound", seriesBound)
+	r.set("max_exposition_bytes", maxSize)
+	r.set("max_rss_mib", float64(maxRSS)/(1<<20))
+	r.set("peak_rss_mib", float64(peak)/(1<<20))
+	r.set("rss_bound_mib", rssBound>>20)
+	r.check(scrapeErrs == 0, "%d scrapes failed", scrapeErrs)
+	r.check(maxScrape < 100*time.Millisecond, "slowest scrape %s, bound 100ms", maxScrape)
+	r.check(maxSeries <= seriesBound, "%d series, bound %d", maxSeries, seriesBound)
+	r.check(peak <= rssBound, "peak RSS %d MiB, bound %d MiB", peak>>20, rssBound>>20)
+	r.set("duration_s", time.Since(t0).Seconds())
+}
