@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flowd-dev/flowd/internal/app"
+	"github.com/flowd-dev/flowd/internal/awshttp"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
 	"github.com/flowd-dev/flowd/internal/parse"
@@ -122,7 +123,7 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	creds := credentials.NewStaticCredentialsProvider("demo", "demo", "")
 	sink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
 		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds,
-		HTTPClient: emulator.NewBodyBufferingClient(),
+		HTTPClient: awshttp.New(),
 	}), demoGroup)
 	if err != nil {
 		return err

@@ -82,6 +82,6 @@
 // A client note: aws-sdk-go-v2 closes a request body as soon as the HTTP round trip returns,
 // while net/http may still make a last read of that body; against a server as fast as this one
 // the transport then closes the connection under the response ("use of closed network
-// connection"). Give the SDK a BodyBufferingClient (as this package's tests do), which hands the
-// transport its own in-memory copy of the body.
+// connection"). flowd's clients go through internal/awshttp, which hands the transport its own
+// in-memory copy of the body; this package's tests do the same.
 package emulator

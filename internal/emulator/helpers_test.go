@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/flowd-dev/flowd/internal/awshttp"
 )
 
 // fakeClock is a settable clock for Config.Clock.
@@ -74,7 +76,7 @@ func newClient(url string, retryer aws.Retryer) *cloudwatchlogs.Client {
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		Retryer:      retryer,
-		HTTPClient:   NewBodyBufferingClient(), // see its doc: a net/http vs smithy-go race
+		HTTPClient:   awshttp.New(), // see its package doc: a net/http vs smithy-go race
 	})
 }
 

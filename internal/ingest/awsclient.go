@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/flowd-dev/flowd/internal/awshttp"
 )
 
 // AWSClients builds real CloudWatch Logs clients with the SDK's default configuration chain
@@ -68,6 +70,7 @@ func (f *AWSClients) Client(ctx context.Context, spec AWSSpec) (Client, error) {
 	}
 	c := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.Retryer = aws.NopRetryer{}
+		o.HTTPClient = awshttp.Wrap(o.HTTPClient) // keeps what the loader set (AWS_CA_BUNDLE); see internal/awshttp
 		if spec.Endpoint != "" {
 			o.BaseEndpoint = aws.String(spec.Endpoint)
 		}
