@@ -65,11 +65,11 @@ func checkBounds(t *testing.T, a *Aggregator) {
 			struct {
 				what      string
 				got, high int
-			}{fmt.Sprintf("bucket %d talkers", i), len(b.talkers.entries), cfg.capacity()},
+			}{fmt.Sprintf("bucket %d talkers", i), len(b.talkers.entries), 2 * cfg.capacity()},
 			struct {
 				what      string
 				got, high int
-			}{fmt.Sprintf("bucket %d rejected", i), len(b.rejected.entries), cfg.capacity()},
+			}{fmt.Sprintf("bucket %d rejected", i), len(b.rejected.entries), 2 * cfg.capacity()},
 		)
 	}
 	for _, c := range checks {

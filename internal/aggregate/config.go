@@ -44,8 +44,10 @@ type Config struct {
 	MaxInterfaces int
 	// TopK is how many top talkers and top rejected sources a window reports.
 	TopK int
-	// HeavyHitterCapacity is the number of entries each bucket's Space-Saving sketches keep;
-	// 0 means 4*TopK. More entries make the top-K more accurate on flat distributions.
+	// HeavyHitterCapacity sets the accuracy of each bucket's heavy-hitter sketches: every key
+	// with more than 1/(HeavyHitterCapacity+1) of a bucket's total is monitored. A sketch holds
+	// up to twice that many entries. 0 means 4*TopK. More entries make the top-K more accurate
+	// on flat distributions.
 	HeavyHitterCapacity int
 	// ScanPortThreshold is the number of distinct rejected destination ports in a window from
 	// which a source is reported as a scan candidate (at most MaxDistinctPorts).

@@ -65,20 +65,26 @@
 // newest one by up to the 1-minute aggregation interval plus up to 60s of capture delay (use
 // about 11m for 10-minute aggregation intervals).
 //
-// Each bucket holds the counts by (action, port key), and two Space-Saving sketches of capacity
-// HeavyHitterCapacity (4*TopK): top talkers by bytes (source, destination) and top rejected
+// Each bucket holds the counts by (action, port key), and two heavy-hitter sketches of capacity
+// C = HeavyHitterCapacity (4*TopK): top talkers by bytes (source, destination) and top rejected
 // sources by flows, each rejected source with its exact set of distinct rejected destination
-// ports, up to 64 (then "more than 64"). A snapshot merges the buckets of each window: sketch
-// counts add up, and each entry's MaxError bounds how much the merged count may exceed the true
-// one (a source evicted from a bucket's sketch and seen again loses the ports it had there).
+// ports, up to 64 (then "more than 64"). The sketch is Space-Saving with batched eviction: a new
+// key enters with the sketch's floor as its count and error; when 2C keys are monitored, the
+// floor rises to the (C+1)-th largest count and the keys at or below it are dropped. Every key
+// with more than 1/(C+1) of a bucket's total is monitored, and a monitored count exceeds the
+// true one by at most its error, as in the classic sketch of C entries; but an unmonitored key
+// costs one hash-table insert instead of an eviction per record. A snapshot merges the buckets
+// of each window: sketch counts add up, and each entry's MaxError bounds how far the merged
+// count may be from the true one (a source dropped from a bucket's sketch and seen again loses
+// the ports it had there).
 // Scan candidates are the merged rejected sources with at least ScanPortThreshold ports.
 //
 // # Memory
 //
 // With the defaults: 2 x 256 KiB of TCP/UDP port index, port and interface keys bounded by the
 // caps (plus 256 "other" port keys, one per protocol number), 2 x 2 KiB per fold counter, and a
-// ring of 103 buckets, each with two sketches of 80 entries (about 20 KiB) and counts for at most
-// the number of port keys (48 bytes each). A test feeds a million distinct sources, destinations,
+// ring of 103 buckets, each with two sketches of up to 160 entries (about 45 KiB) and counts for
+// at most the number of port keys (48 bytes each). A test feeds a million distinct sources, destinations,
 // ports, protocols and interface ids and checks every structure against these bounds.
 //
 // # Concurrency and checkpoints

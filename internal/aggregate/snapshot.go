@@ -243,8 +243,8 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 	ports := make([]byAction, len(a.ports.keys))
 	talkers := make(map[pairKey]*mergedTalker)
 	sources := make(map[addrKey]*mergedSource)
-	// A key missing from a full bucket may have had up to that bucket's minimum there: the sum of
-	// those minimums bounds what the merge can miss.
+	// A key missing from a bucket may have had up to that bucket's sketch floor there: the sum of
+	// those floors bounds what the merge can miss.
 	var talkerMins, sourceMins uint64
 	for num := end - n; num < end; num++ {
 		b := &a.ring[mod(num, int64(len(a.ring)))]
@@ -256,9 +256,10 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 				ports[i][j].plus(c[j])
 			}
 		}
-		tMin := sketchMin(&b.talkers)
+		tMin := b.talkers.floor
 		talkerMins += tMin
-		for _, e := range b.talkers.entries {
+		for i := range b.talkers.entries {
+			e := &b.talkers.entries[i]
 			m := talkers[e.key]
 			if m == nil {
 				m = &mergedTalker{}
@@ -268,9 +269,10 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 			m.err += e.err
 			m.minPresent += tMin
 		}
-		sMin := sketchMin(&b.rejected)
+		sMin := b.rejected.floor
 		sourceMins += sMin
-		for slot, e := range b.rejected.entries {
+		for i := range b.rejected.entries {
+			e := &b.rejected.entries[i]
 			m := sources[e.key]
 			if m == nil {
 				m = &mergedSource{}
@@ -279,7 +281,7 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 			m.flows += e.count
 			m.err += e.err
 			m.minPresent += sMin
-			ps := &b.rejPorts[slot]
+			ps := &e.val
 			for _, p := range ps.ports[:ps.n] {
 				m.ports.add(p)
 			}
@@ -315,14 +317,6 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 	})
 	w.ScanCandidates = clipTop(w.ScanCandidates, a.cfg.TopK)
 	return w
-}
-
-// sketchMin is the smallest count of a full sketch (what an unmonitored key may have had), or 0.
-func sketchMin[K ssKey](s *spaceSaving[K]) uint64 {
-	if len(s.entries) < s.capacity || len(s.heap) == 0 {
-		return 0
-	}
-	return s.heap[0].count
 }
 
 // clipTop keeps the first k elements, with a capacity that does not expose the rest.

@@ -2,189 +2,184 @@ package aggregate
 
 import "math/bits"
 
-// ssKey is a key of a Space-Saving sketch: comparable, with a seeded hash.
-type ssKey interface {
+// ssKey is a key of a Space-Saving sketch: comparable, with a seeded hash and an equality
+// cheaper than the generic one.
+type ssKey[K any] interface {
 	comparable
 	hash(seed uint64) uint64
+	equal(o K) bool
 }
 
-// heapItem is a slot and its count in the heap.
-type heapItem struct {
-	count uint64
-	slot  int32
-}
-
-// ssEntry is one monitored key: count overestimates the key's true weight by at most err.
-type ssEntry[K ssKey] struct {
+// ssEntry is one monitored key: count overestimates the key's true weight by at most err, and
+// val is the caller's data about the key while it is monitored.
+type ssEntry[K ssKey[K], V any] struct {
 	key   K
-	h     uint64 // hash of key, kept for deletions
+	h     uint64 // hash of key, kept so that a prune rebuilds the table without rehashing
 	count uint64
 	err   uint64
+	val   V
 }
 
-// spaceSaving is the Space-Saving heavy-hitter sketch (Metwally, Agrawal, El Abbadi, 2005) with a
-// fixed capacity: a key of true weight above total/capacity is always monitored, and every count
-// is an overestimate by at most its err. Entries live in fixed slots; a min-heap over the slots
-// finds the entry to replace, and an open-addressing table (linear probing, load ≤ 1/4,
-// backward-shift deletion) finds a key's slot. Nothing allocates after the first fill.
-type spaceSaving[K ssKey] struct {
+// spaceSaving is a heavy-hitter sketch of bounded memory: Space-Saving (Metwally, Agrawal,
+// El Abbadi, 2005) with batched eviction, which is Misra-Gries with the floor added back.
+//
+// A new key enters with count floor+w and error floor. When the sketch holds 2*capacity entries
+// and a new key arrives, one prune raises floor to the (capacity+1)-th largest count and drops
+// every entry at or below it. In Misra-Gries terms (count-floor is the counter) a prune subtracts
+// the same amount from at least capacity+1 counters, so floor never exceeds total/(capacity+1):
+//   - a monitored key's true weight is in [count-err, count];
+//   - an unmonitored key's true weight is at most floor, so every key heavier than
+//     total/(capacity+1) is monitored (the classic sketch with capacity entries promises
+//     total/capacity).
+//
+// The classic sketch replaces its minimum entry on every unmonitored key (a hash-table delete
+// and insert and a heap sift, on most records of a long-tailed stream); here an unmonitored key
+// costs one insert, and a prune (a selection over the counts and a table rebuild) comes once per
+// capacity new keys at most. Nothing allocates after the first fill.
+type spaceSaving[K ssKey[K], V any] struct {
 	capacity int
 	seed     uint64
-	entries  []ssEntry[K] // by slot
-	heap     []heapItem   // min-heap by count; counts are copied here to keep the sift cache-local
-	hpos     []int32      // by slot: position in heap
-	table    []int32      // slot+1, 0 when empty
+	floor    uint64          // an unmonitored key's true weight is at most floor
+	entries  []ssEntry[K, V] // at most 2*capacity
+	table    []int32         // entry index+1, 0 when empty; linear probing, load ≤ 1/2
 	mask     uint64
+	scratch  []uint64 // the counts, for a prune's selection
 }
 
-func newSpaceSaving[K ssKey](capacity int, seed uint64) spaceSaving[K] {
+func newSpaceSaving[K ssKey[K], V any](capacity int, seed uint64) spaceSaving[K, V] {
 	size := 1 << bits.Len(uint(4*capacity-1))
-	return spaceSaving[K]{
+	return spaceSaving[K, V]{
 		capacity: capacity,
 		seed:     seed,
-		entries:  make([]ssEntry[K], 0, capacity),
-		heap:     make([]heapItem, 0, capacity),
-		hpos:     make([]int32, capacity),
+		entries:  make([]ssEntry[K, V], 0, 2*capacity),
 		table:    make([]int32, size),
 		mask:     uint64(size - 1),
+		scratch:  make([]uint64, 0, 2*capacity),
 	}
 }
 
 // reset empties the sketch, keeping its memory.
-func (s *spaceSaving[K]) reset() {
+func (s *spaceSaving[K, V]) reset() {
+	s.floor = 0
 	s.entries = s.entries[:0]
-	s.heap = s.heap[:0]
 	clear(s.table)
 }
 
-// add adds weight w to key k. It returns k's slot and whether the slot was (re)assigned to k by
-// this call, so that callers keeping data per slot can reset it.
-func (s *spaceSaving[K]) add(k K, w uint64) (slot int32, fresh bool) {
+// add adds weight w to key k and returns k's value, zeroed when k was not monitored before.
+// The pointer is valid until the next add.
+func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
 	h := k.hash(s.seed)
 	i := h & s.mask
 	for t := s.table[i]; t != 0; t = s.table[i] {
-		if e := &s.entries[t-1]; e.h == h && e.key == k {
+		if e := &s.entries[t-1]; e.h == h && e.key.equal(k) {
 			e.count += w
-			p := int(s.hpos[t-1])
-			s.heap[p].count = e.count
-			s.down(p)
-			return t - 1, false
+			return &e.val
 		}
 		i = (i + 1) & s.mask
 	}
-	if len(s.entries) < s.capacity {
-		slot = int32(len(s.entries))
-		s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: w})
-		s.table[i] = slot + 1
-		s.hpos[slot] = int32(len(s.heap))
-		s.heap = append(s.heap, heapItem{count: w, slot: slot})
-		s.up(len(s.heap) - 1)
-		return slot, true
+	if len(s.entries) == cap(s.entries) {
+		s.prune()
+		i = s.free(h)
 	}
-	// Replace the minimum: the new key inherits its count as the error bound.
-	slot = s.heap[0].slot
-	e := &s.entries[slot]
-	s.remove(e.h, slot)
-	floor := e.count
-	*e = ssEntry[K]{key: k, h: h, count: floor + w, err: floor}
-	s.insert(h, slot)
-	s.heap[0].count = e.count
-	s.down(0)
-	return slot, true
+	n := len(s.entries)
+	s.entries = append(s.entries, ssEntry[K, V]{key: k, h: h, count: s.floor + w, err: s.floor})
+	s.table[i] = int32(n) + 1
+	return &s.entries[n].val
 }
 
-// insert puts slot in the table at the first free place of its probe sequence.
-func (s *spaceSaving[K]) insert(h uint64, slot int32) {
+// free returns the first empty table position of hash h's probe sequence.
+func (s *spaceSaving[K, V]) free(h uint64) uint64 {
 	i := h & s.mask
 	for s.table[i] != 0 {
 		i = (i + 1) & s.mask
 	}
-	s.table[i] = slot + 1
+	return i
 }
 
-// remove deletes slot (whose key hashes to h) from the table, shifting back the entries of the
-// probe run so that lookups never stop at a hole.
-func (s *spaceSaving[K]) remove(h uint64, slot int32) {
-	i := h & s.mask
-	for s.table[i] != slot+1 {
-		i = (i + 1) & s.mask
+// prune raises the floor to the (capacity+1)-th largest count and keeps the entries above it
+// (at most capacity), in their order.
+func (s *spaceSaving[K, V]) prune() {
+	counts := s.scratch[:0]
+	for i := range s.entries {
+		counts = append(counts, s.entries[i].count)
 	}
-	for {
-		s.table[i] = 0
-		j := i
-		for {
-			j = (j + 1) & s.mask
-			t := s.table[j]
-			if t == 0 {
-				return
+	s.floor = max(s.floor, nthLargest(counts, s.capacity))
+	kept := 0
+	for i := range s.entries {
+		if s.entries[i].count > s.floor {
+			if kept != i {
+				s.entries[kept] = s.entries[i]
 			}
-			home := s.entries[t-1].h & s.mask
-			// The entry at j may move to the hole at i unless its home lies cyclically in (i, j].
-			if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-				s.table[i] = t
-				i = j
-				break
+			kept++
+		}
+	}
+	s.entries = s.entries[:kept]
+	clear(s.table)
+	for i := range s.entries {
+		s.table[s.free(s.entries[i].h)] = int32(i) + 1
+	}
+}
+
+// nthLargest returns the element that would be at index n (0-based) if x were sorted in
+// decreasing order, for n < len(x); it reorders x. Quickselect with a median-of-three pivot.
+func nthLargest(x []uint64, n int) uint64 {
+	lo, hi := 0, len(x)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// Order x[lo] ≥ x[mid] ≥ x[hi], then partition around x[mid].
+		if x[mid] > x[lo] {
+			x[mid], x[lo] = x[lo], x[mid]
+		}
+		if x[hi] > x[lo] {
+			x[hi], x[lo] = x[lo], x[hi]
+		}
+		if x[hi] > x[mid] {
+			x[hi], x[mid] = x[mid], x[hi]
+		}
+		pivot := x[mid]
+		i, j := lo, hi
+		for i <= j {
+			for x[i] > pivot {
+				i++
+			}
+			for x[j] < pivot {
+				j--
+			}
+			if i <= j {
+				x[i], x[j] = x[j], x[i]
+				i++
+				j--
 			}
 		}
+		// Now x[lo..j] ≥ pivot ≥ x[i..hi], and x[j+1..i-1] == pivot.
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return pivot
+		}
 	}
-}
-
-func (s *spaceSaving[K]) less(a, b int) bool { return s.heap[a].count < s.heap[b].count }
-
-func (s *spaceSaving[K]) swap(a, b int) {
-	s.heap[a], s.heap[b] = s.heap[b], s.heap[a]
-	s.hpos[s.heap[a].slot] = int32(a)
-	s.hpos[s.heap[b].slot] = int32(b)
-}
-
-func (s *spaceSaving[K]) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			return
-		}
-		s.swap(i, p)
-		i = p
-	}
-}
-
-func (s *spaceSaving[K]) down(i int) {
-	n := len(s.heap)
-	for {
-		c := 2*i + 1
-		if c >= n {
-			return
-		}
-		if c+1 < n && s.less(c+1, c) {
-			c++
-		}
-		if !s.less(c, i) {
-			return
-		}
-		s.swap(i, c)
-		i = c
-	}
+	return x[n]
 }
 
 // put inserts a new entry with the given count and error (restoring a checkpoint). It reports
-// false if k is already monitored or the sketch is full.
-func (s *spaceSaving[K]) put(k K, count, err uint64) (int32, bool) {
+// false if k is already monitored or the sketch is full (2*capacity entries).
+func (s *spaceSaving[K, V]) put(k K, count, err uint64) (*V, bool) {
 	h := k.hash(s.seed)
 	i := h & s.mask
 	for t := s.table[i]; t != 0; t = s.table[i] {
-		if e := &s.entries[t-1]; e.h == h && e.key == k {
-			return 0, false
+		if e := &s.entries[t-1]; e.h == h && e.key.equal(k) {
+			return nil, false
 		}
 		i = (i + 1) & s.mask
 	}
-	if len(s.entries) >= s.capacity {
-		return 0, false
+	if len(s.entries) >= cap(s.entries) {
+		return nil, false
 	}
-	slot := int32(len(s.entries))
-	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: count, err: err})
-	s.table[i] = slot + 1
-	s.hpos[slot] = int32(len(s.heap))
-	s.heap = append(s.heap, heapItem{count: count, slot: slot})
-	s.up(len(s.heap) - 1)
-	return slot, true
+	n := len(s.entries)
+	s.entries = append(s.entries, ssEntry[K, V]{key: k, h: h, count: count, err: err})
+	s.table[i] = int32(n) + 1
+	return &s.entries[n].val, true
 }

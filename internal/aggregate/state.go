@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
-// stateVersion is the schema version of State; Restore refuses other versions.
-const stateVersion = 1
+// stateVersion is the schema version of State. Version 2 added the sketch floors of the
+// buckets; Restore reads the counters of version 1 and drops its buckets (the windows refill
+// within their width), and refuses other versions.
+const (
+	stateVersion        = 2
+	stateVersionNoFloor = 1
+)
 
 // State is what an Aggregator must carry over a restart: the cumulative counters with their keys,
 // the fold counters and the window ring with its sketches. It is encodable with encoding/gob
@@ -65,6 +70,9 @@ type StateBucket struct {
 	Ports    []StateBucketPort
 	Talkers  []StateTalker
 	Rejected []StateSource
+	// TalkersFloor and RejectedFloor bound the true count of a key missing from Talkers or
+	// Rejected: what the sketch gives a newly monitored key as its error.
+	TalkersFloor, RejectedFloor uint64
 }
 
 // StateBucketPort is a bucket's counts for the port key at Index in State.Ports.
@@ -118,7 +126,7 @@ func (a *Aggregator) State() *State {
 		if !b.used || b.num < a.wmBucket-a.maxBuckets {
 			continue
 		}
-		sb := StateBucket{Num: b.num}
+		sb := StateBucket{Num: b.num, TalkersFloor: b.talkers.floor, RejectedFloor: b.rejected.floor}
 		for j, c := range b.ports {
 			if c != (byAction{}) {
 				sb.Ports = append(sb.Ports, StateBucketPort{Index: j, Counts: c})
@@ -127,8 +135,9 @@ func (a *Aggregator) State() *State {
 		for _, e := range b.talkers.entries {
 			sb.Talkers = append(sb.Talkers, StateTalker{Src: e.key.src, Dst: e.key.dst, Count: e.count, Err: e.err})
 		}
-		for slot, e := range b.rejected.entries {
-			ps := &b.rejPorts[slot]
+		for i := range b.rejected.entries {
+			e := &b.rejected.entries[i]
+			ps := &e.val
 			sb.Rejected = append(sb.Rejected, StateSource{Src: e.key.addr, Count: e.count, Err: e.err,
 				Ports: slices.Clone(ps.ports[:ps.n]), Saturated: ps.saturated})
 		}
@@ -150,19 +159,20 @@ func (e *StateError) Error() string { return fmt.Sprintf("aggregate state: %s: %
 // Restore replaces the Aggregator's state with s, after checking it; on error nothing changes.
 // Keys are restored even past the configured caps (a lowered cap stops new keys, it never drops
 // counts). Window buckets are restored when BucketWidth is unchanged and they still fall in the
-// ring; sketch entries past the configured capacity keep the largest counts.
+// ring and s is of the current version (a version 1 state has no sketch floors: its buckets are
+// dropped); sketch entries past what a sketch holds (2*capacity) keep the largest counts.
 func (a *Aggregator) Restore(s *State) error {
 	if s == nil {
 		return &StateError{Field: "State", Reason: "nil"}
 	}
-	if s.Version != stateVersion {
-		return &StateError{Field: "Version", Reason: fmt.Sprintf("is %d, this flowd reads %d", s.Version, stateVersion)}
+	if s.Version != stateVersion && s.Version != stateVersionNoFloor {
+		return &StateError{Field: "Version", Reason: fmt.Sprintf("is %d, this flowd reads %d and %d", s.Version, stateVersionNoFloor, stateVersion)}
 	}
 	m := a.newMutable(false)
 	if err := a.restoreCounters(&m, s); err != nil {
 		return err
 	}
-	if s.BucketWidth == a.cfg.BucketWidth && m.hasEvents {
+	if s.BucketWidth == a.cfg.BucketWidth && m.hasEvents && s.Version == stateVersion {
 		if err := a.restoreBuckets(&m, s); err != nil {
 			return err
 		}
@@ -281,8 +291,15 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			}
 			*b.portCounts(int32(p.Index), nkeys) = p.Counts
 		}
-		// Past the capacity, keep the largest counts; errors name the entries as stored.
-		for _, j := range largestFirst(len(sb.Talkers), func(j int) uint64 { return sb.Talkers[j].Count }, a.capacity) {
+		// Past what the sketch holds, keep the largest counts and raise the floor to the largest
+		// count dropped; errors name the entries as stored.
+		b.talkers.floor, b.rejected.floor = sb.TalkersFloor, sb.RejectedFloor
+		talkers := largestFirst(len(sb.Talkers), func(j int) uint64 { return sb.Talkers[j].Count })
+		if n := cap(b.talkers.entries); len(talkers) > n {
+			b.talkers.floor = max(b.talkers.floor, sb.Talkers[talkers[n]].Count)
+			talkers = talkers[:n]
+		}
+		for _, j := range talkers {
 			t := sb.Talkers[j]
 			if err := checkEntry(t.Count, t.Err, !t.Src.IsValid() || !t.Dst.IsValid()); err != "" {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: err}
@@ -291,7 +308,12 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: "repeats an earlier pair"}
 			}
 		}
-		for _, j := range largestFirst(len(sb.Rejected), func(j int) uint64 { return sb.Rejected[j].Count }, a.capacity) {
+		rejected := largestFirst(len(sb.Rejected), func(j int) uint64 { return sb.Rejected[j].Count })
+		if n := cap(b.rejected.entries); len(rejected) > n {
+			b.rejected.floor = max(b.rejected.floor, sb.Rejected[rejected[n]].Count)
+			rejected = rejected[:n]
+		}
+		for _, j := range rejected {
 			src := sb.Rejected[j]
 			f := fmt.Sprintf("%s.Rejected[%d]", field, j)
 			if err := checkEntry(src.Count, src.Err, !src.Src.IsValid()); err != "" {
@@ -300,12 +322,10 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			if len(src.Ports) > MaxDistinctPorts {
 				return &StateError{Field: f + ".Ports", Reason: fmt.Sprintf("has %d ports, at most %d are kept", len(src.Ports), MaxDistinctPorts)}
 			}
-			slot, ok := b.rejected.put(addrKey{src.Src}, src.Count, src.Err)
+			ps, ok := b.rejected.put(addrKey{src.Src}, src.Count, src.Err)
 			if !ok {
 				return &StateError{Field: f, Reason: "repeats an earlier source"}
 			}
-			ps := &b.rejPorts[slot]
-			*ps = portSet{}
 			for _, p := range src.Ports {
 				ps.add(p)
 			}
@@ -315,14 +335,14 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 	return nil
 }
 
-// largestFirst returns the indexes [0, n) ordered by decreasing count (stable), at most k.
-func largestFirst(n int, count func(int) uint64, k int) []int {
+// largestFirst returns the indexes [0, n) ordered by decreasing count (stable).
+func largestFirst(n int, count func(int) uint64) []int {
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(count(y), count(x)) })
-	return clipTop(idx, k)
+	return idx
 }
 
 // checkEntry returns what is wrong with a sketch entry, or "".

@@ -123,3 +123,75 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
 }
+
+func TestRestoreVersionsAndSketchSizes(t *testing.T) {
+	t.Parallel()
+	records := generated(8, 20_000)
+	tests := []struct {
+		name        string
+		from, to    func(*Config)
+		edit        func(*State)
+		wantBuckets bool
+	}{
+		{name: "version 1: counters kept, windows dropped", edit: func(s *State) { s.Version = 1 }},
+		{name: "larger sketches than the new configuration holds", from: func(c *Config) { c.HeavyHitterCapacity = 400 },
+			to: func(c *Config) { c.HeavyHitterCapacity = 20 }, wantBuckets: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, _ := newTestAggregator(t, tc.from)
+			a.AddBatch(records)
+			st := a.State()
+			if tc.edit != nil {
+				tc.edit(st)
+			}
+			b, _ := newTestAggregator(t, tc.to)
+			if err := b.Restore(st); err != nil {
+				t.Fatalf("Restore: %v", err)
+			}
+			sa, sb := a.Snapshot(), b.Snapshot()
+			if !reflect.DeepEqual(sa.Ports, sb.Ports) || !reflect.DeepEqual(sa.Interfaces, sb.Interfaces) || sa.Flows != sb.Flows {
+				t.Errorf("cumulative counters differ after restore")
+			}
+			restored := 0
+			for i := range b.ring {
+				if bk := &b.ring[i]; bk.used {
+					restored++
+					for _, s := range []struct {
+						n, limit int
+						floor    uint64
+					}{{len(bk.talkers.entries), cap(bk.talkers.entries), bk.talkers.floor}, {len(bk.rejected.entries), cap(bk.rejected.entries), bk.rejected.floor}} {
+						if s.n > s.limit {
+							t.Errorf("bucket %d: %d sketch entries, holds %d", bk.num, s.n, s.limit)
+						}
+					}
+				}
+			}
+			if got := restored > 0; got != tc.wantBuckets {
+				t.Errorf("%d buckets restored, want some: %v", restored, tc.wantBuckets)
+			}
+			if !tc.wantBuckets {
+				return
+			}
+			// Dropped entries raise the floor: every talker's bounds still hold its true bytes.
+			for i, w := range sb.Windows {
+				if !reflect.DeepEqual(w.Ports, sa.Windows[i].Ports) {
+					t.Errorf("window %s ports differ after restore", w.Width)
+				}
+				for _, tt := range w.TopTalkers {
+					var truth uint64
+					for _, r := range records {
+						if r.Present.Has(parse.FieldStart) && r.SrcAddr == tt.Src && r.DstAddr == tt.Dst && r.Action != parse.ActionNone &&
+							r.Start >= w.Start.Unix() && r.Start < w.End.Unix() && r.LogStatus == parse.LogStatusOK {
+							truth += r.Bytes
+						}
+					}
+					if tt.Bytes+tt.MaxError < truth || tt.Bytes > truth+tt.MaxError {
+						t.Errorf("window %s talker %s->%s: %d bytes ± %d, true %d", w.Width, tt.Src, tt.Dst, tt.Bytes, tt.MaxError, truth)
+					}
+				}
+			}
+		})
+	}
+}

@@ -27,7 +27,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(uint64(tc.capacity), uint64(tc.keys)))
-			s := newSpaceSaving[addrKey](tc.capacity, 42)
+			s := newSpaceSaving[addrKey, struct{}](tc.capacity, 42)
 			truth := map[addrKey]uint64{}
 			var total uint64
 			for range tc.n {
@@ -56,6 +56,15 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 					t.Errorf("heavy key %v (%d of %d) is not monitored", k.addr, tr, total)
 				}
 			}
+			// An unmonitored key weighs at most the floor, which is at most total/(capacity+1).
+			for k, tr := range truth {
+				if !monitored[k] && tr > s.floor {
+					t.Errorf("unmonitored key %v weighs %d, above the floor %d", k.addr, tr, s.floor)
+				}
+			}
+			if s.floor > total/uint64(tc.capacity+1) {
+				t.Errorf("floor %d above total/(capacity+1) = %d", s.floor, total/uint64(tc.capacity+1))
+			}
 			// The hash table holds exactly the entries, each findable from its home slot.
 			used := 0
 			for _, v := range s.table {
@@ -63,12 +72,54 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 					used++
 				}
 			}
-			if used != len(s.entries) || len(s.entries) > tc.capacity {
+			if used != len(s.entries) || len(s.entries) > 2*tc.capacity {
 				t.Errorf("table holds %d entries, sketch %d (capacity %d)", used, len(s.entries), tc.capacity)
 			}
-			for slot, e := range s.entries {
-				if got, fresh := s.add(e.key, 0); fresh || int(got) != slot {
-					t.Errorf("lookup of %v = slot %d fresh %v, want %d", e.key.addr, got, fresh, slot)
+			n := len(s.entries)
+			for slot := range n {
+				e := s.entries[slot]
+				if got := s.add(e.key, 0); got != &s.entries[slot].val || len(s.entries) != n {
+					t.Errorf("lookup of %v did not find slot %d", e.key.addr, slot)
+				}
+			}
+		})
+	}
+}
+
+func TestNthLargest(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	tests := []struct {
+		name string
+		x    []uint64
+	}{
+		{name: "one", x: []uint64{7}},
+		{name: "all equal", x: []uint64{3, 3, 3, 3, 3, 3}},
+		{name: "increasing", x: []uint64{1, 2, 3, 4, 5, 6, 7, 8}},
+		{name: "decreasing", x: []uint64{9, 8, 7, 6, 5, 4, 3, 2, 1}},
+		{name: "two values", x: []uint64{1, 5, 1, 5, 5, 1, 1, 5, 1}},
+	}
+	var many, dups []uint64
+	for range 161 {
+		many = append(many, r.Uint64N(1_000_000))
+		dups = append(dups, r.Uint64N(4))
+	}
+	tests = append(tests, struct {
+		name string
+		x    []uint64
+	}{"random", many}, struct {
+		name string
+		x    []uint64
+	}{"random duplicates", dups})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sorted := slices.Clone(tc.x)
+			slices.Sort(sorted)
+			slices.Reverse(sorted)
+			for n := range tc.x {
+				if got := nthLargest(slices.Clone(tc.x), n); got != sorted[n] {
+					t.Errorf("nthLargest(%v, %d) = %d, want %d", tc.x, n, got, sorted[n])
 				}
 			}
 		})

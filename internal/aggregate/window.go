@@ -9,6 +9,9 @@ type portSet struct {
 }
 
 func (s *portSet) add(p uint16) {
+	if s.saturated {
+		return // a saturated set neither grows nor counts: skip the scan of its 64 ports
+	}
 	for _, q := range s.ports[:s.n] {
 		if q == p {
 			return
@@ -28,16 +31,14 @@ type bucket struct {
 	num      int64 // absolute bucket number: start / BucketWidth
 	used     bool  // num is meaningful (the slot has held a bucket)
 	ports    []byAction
-	talkers  spaceSaving[pairKey]
-	rejected spaceSaving[addrKey]
-	rejPorts []portSet // by rejected slot
+	talkers  spaceSaving[pairKey, struct{}]
+	rejected spaceSaving[addrKey, portSet] // each source with its rejected destination ports
 }
 
 func newBucket(capacity int, seed uint64) bucket {
 	return bucket{
-		talkers:  newSpaceSaving[pairKey](capacity, seed),
-		rejected: newSpaceSaving[addrKey](capacity, seed^0x5bd1e995),
-		rejPorts: make([]portSet, capacity),
+		talkers:  newSpaceSaving[pairKey, struct{}](capacity, seed),
+		rejected: newSpaceSaving[addrKey, portSet](capacity, seed^0x5bd1e995),
 	}
 }
 
@@ -68,11 +69,7 @@ func (b *bucket) portCounts(idx int32, nkeys int) *byAction {
 // addRejected counts one rejected flow from src to dst port (hasPort false for port-less
 // protocols, which add no port).
 func (b *bucket) addRejected(src addrKey, dstPort uint16, hasPort bool) {
-	slot, fresh := b.rejected.add(src, 1)
-	ps := &b.rejPorts[slot]
-	if fresh {
-		ps.n, ps.saturated = 0, false
-	}
+	ps := b.rejected.add(src, 1)
 	if hasPort {
 		ps.add(dstPort)
 	}
