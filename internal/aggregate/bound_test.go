@@ -51,7 +51,8 @@ func checkBounds(t *testing.T, a *Aggregator) {
 		{"port map", len(a.ports.index), maxPortKeys},
 		{"port counters", len(a.portCounts), maxPortKeys},
 		{"interface ids", len(a.ifaces.ids), cfg.MaxInterfaces + ifaceFirst},
-		{"interface map", len(a.ifaces.index), cfg.MaxInterfaces},
+		{"interface map", a.ifaces.used, cfg.MaxInterfaces},
+		{"interface table", len(a.ifaces.slots), 4 * max(cfg.MaxInterfaces, 32)},
 		{"interface counters", len(a.ifaceCounts), cfg.MaxInterfaces + ifaceFirst},
 		{"ring", len(a.ring), int(ringLen(cfg.BucketWidth, cfg.Windows[len(cfg.Windows)-1], cfg.AllowedLateness))},
 	}

@@ -20,50 +20,134 @@ const (
 
 // ifaceTable interns interface ids into dense indexes. A new id is copied once, when it gets its
 // index; past the cap it is not copied at all and maps to ifaceOther, and the fold is counted.
+//
+// Its hash table is keyed by the id's bytes read as three 64-bit words: an id of up to 24 bytes
+// ("eni-" and 17 hex digits is 21) is fully described by its length and the words at offsets 0,
+// 8 and len-8, so that finding it costs three loads, a multiply-mix and three word compares,
+// with no string hashing or memequal call. Longer ids store a digest in the third word and are
+// compared as strings after the words match.
 type ifaceTable struct {
-	index map[string]int32
-	ids   []string // by index
-	limit int      // interned ids allowed, not counting the two fixed keys
+	slots []ifaceSlot // open addressing, linear probing, load ≤ 1/2; grows with the ids
+	used  int         // interned ids
+	ids   []string    // by index
+	limit int         // interned ids allowed, not counting the two fixed keys
 	fold  foldCounter
 	// last is a one-entry cache: CloudWatch Logs delivers one log stream per interface, so a batch
 	// usually repeats the same interface id many times.
-	lastID  string
-	lastIdx int32
+	last ifaceSlot
 }
 
+// ifaceSlot is an interned id's words and length, and its index+1 (0: empty slot).
+type ifaceSlot struct {
+	w    idWords
+	idx1 int32
+	n    int32
+}
+
+// idWords is an id's bytes as words (see ifaceTable).
+type idWords [3]uint64
+
+// maxWordsID is the longest id that its words describe exactly.
+const maxWordsID = 24
+
 func newIfaceTable(limit int) ifaceTable {
-	t := ifaceTable{
-		index:   make(map[string]int32, min(limit, 1024)),
-		ids:     []string{OtherInterface, NoInterface},
-		limit:   limit,
-		lastIdx: -1,
+	return ifaceTable{
+		slots: make([]ifaceSlot, 64),
+		ids:   []string{OtherInterface, NoInterface},
+		limit: limit,
 	}
-	return t
+}
+
+// words returns id's words: exact up to maxWordsID bytes, a digest in the third word beyond.
+func words(id string) idWords {
+	n := len(id)
+	switch {
+	case n >= 16 && n <= maxWordsID:
+		return idWords{load64(id, 0), load64(id, 8), load64(id, n-8)}
+	case n > maxWordsID:
+		return idWords{load64(id, 0), load64(id, 8), hashString(id)}
+	case n >= 8:
+		return idWords{load64(id, 0), load64(id, n-8), 0}
+	}
+	var w uint64
+	for i := 0; i < n; i++ {
+		w |= uint64(id[i]) << (8 * i)
+	}
+	return idWords{w, 0, 0}
+}
+
+// load64 reads 8 bytes of s from i, little-endian (the compiler makes it one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func (w *idWords) hash(n int) uint64 {
+	return mix64(w[0]*m1 ^ w[1]*m2 ^ w[2]*m3 ^ uint64(n))
+}
+
+// find returns the slot of id (whose words are w), or the empty slot where it would go.
+func (t *ifaceTable) find(id string, w *idWords) *ifaceSlot {
+	mask := uint64(len(t.slots) - 1)
+	n := int32(len(id))
+	for i := w.hash(len(id)) & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.idx1 == 0 || (s.w == *w && s.n == n && (n <= maxWordsID || t.ids[s.idx1-1] == id)) {
+			return s
+		}
+	}
 }
 
 // lookup returns the index of id ("" for none), interning it if the cap allows.
 func (t *ifaceTable) lookup(id string) int32 {
-	if t.lastIdx >= 0 && id == t.lastID {
-		return t.lastIdx
+	w := words(id)
+	n := int32(len(id))
+	if t.last.idx1 != 0 && t.last.w == w && t.last.n == n && (n <= maxWordsID || t.ids[t.last.idx1-1] == id) {
+		return t.last.idx1 - 1
 	}
 	if id == "" || id == NoInterface {
 		return ifaceNone
 	}
-	idx, ok := t.index[id]
-	if !ok {
-		if len(t.ids)-ifaceFirst >= t.limit {
+	s := t.find(id, &w)
+	if s.idx1 == 0 {
+		if t.used >= t.limit {
 			t.fold.add(hashString(id))
 			return ifaceOther
 		}
-		owned := strings.Clone(id)
-		idx = int32(len(t.ids))
-		t.ids = append(t.ids, owned)
-		t.index[owned] = idx
-		id = owned
+		s = t.insert(strings.Clone(id), w)
 	}
-	// Only an interned (owned) string may be cached: the caller's string dies with its line.
-	t.lastID, t.lastIdx = t.ids[idx], idx
-	return idx
+	t.last = *s
+	return s.idx1 - 1
+}
+
+// insert interns id (owned by the table, not yet in it) with words w and returns its slot.
+func (t *ifaceTable) insert(id string, w idWords) *ifaceSlot {
+	if 2*(t.used+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]ifaceSlot, 2*len(old))
+		for i := range old {
+			if old[i].idx1 != 0 {
+				*t.find(t.ids[old[i].idx1-1], &old[i].w) = old[i]
+			}
+		}
+	}
+	s := t.find(id, &w)
+	t.ids = append(t.ids, id)
+	t.used++
+	*s = ifaceSlot{w: w, idx1: int32(len(t.ids)), n: int32(len(id))}
+	return s
+}
+
+// intern adds id as the next index (restoring a checkpoint, past the cap if need be); it reports
+// false if id is already interned.
+func (t *ifaceTable) intern(id string) bool {
+	w := words(id)
+	if t.find(id, &w).idx1 != 0 {
+		return false
+	}
+	t.insert(id, w)
+	return true
 }
 
 // Port keys pack the protocol and the port into a uint32; keyOther marks a protocol's "other".

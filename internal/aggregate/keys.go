@@ -28,7 +28,7 @@ func (k addrKey) hash(seed uint64) uint64 {
 	if k.addr.Is4() {
 		return mix64(seed ^ uint64(as4(k.addr))*m1)
 	}
-	hi, lo := words(k.addr)
+	hi, lo := addrWords(k.addr)
 	return mix64(seed ^ hi*m1 ^ lo*m2)
 }
 
@@ -36,8 +36,8 @@ func (k pairKey) hash(seed uint64) uint64 {
 	if k.src.Is4() && k.dst.Is4() {
 		return mix64(seed ^ (uint64(as4(k.src))<<32|uint64(as4(k.dst)))*m1)
 	}
-	shi, slo := words(k.src)
-	dhi, dlo := words(k.dst)
+	shi, slo := addrWords(k.src)
+	dhi, dlo := addrWords(k.dst)
 	return mix64(seed ^ shi*m1 ^ slo*m2 ^ dhi*m3 ^ dlo*m4)
 }
 
@@ -52,9 +52,9 @@ func as4(a netip.Addr) uint32 {
 	return binary.BigEndian.Uint32(b[:])
 }
 
-// words returns an address's 16 bytes (IPv4 as IPv4-mapped) as two words. The zone is ignored:
-// equality still tells such keys apart.
-func words(a netip.Addr) (uint64, uint64) {
+// addrWords returns an address's 16 bytes (IPv4 as IPv4-mapped) as two words. The zone is
+// ignored: equality still tells such keys apart.
+func addrWords(a netip.Addr) (uint64, uint64) {
 	b := a.As16()
 	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
 }

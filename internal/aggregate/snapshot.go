@@ -281,7 +281,7 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 			m.flows += e.count
 			m.err += e.err
 			m.minPresent += sMin
-			ps := &e.val
+			ps := &b.rejected.vals[i]
 			for _, p := range ps.ports[:ps.n] {
 				m.ports.add(p)
 			}

@@ -10,14 +10,19 @@ type ssKey[K any] interface {
 	equal(o K) bool
 }
 
-// ssEntry is one monitored key: count overestimates the key's true weight by at most err, and
-// val is the caller's data about the key while it is monitored.
-type ssEntry[K ssKey[K], V any] struct {
+// ssEntry is one monitored key: count overestimates the key's true weight by at most err.
+type ssEntry[K ssKey[K]] struct {
 	key   K
 	h     uint64 // hash of key, kept so that a prune rebuilds the table without rehashing
 	count uint64
 	err   uint64
-	val   V
+}
+
+// ssSlot is a hash-table slot: the entry index+1 (0 when empty) and the high half of the key's
+// hash, so that a probe reads an entry only when its hash very likely matches.
+type ssSlot struct {
+	tag  uint32
+	idx1 int32
 }
 
 // spaceSaving is a heavy-hitter sketch of bounded memory: Space-Saving (Metwally, Agrawal,
@@ -39,9 +44,10 @@ type ssEntry[K ssKey[K], V any] struct {
 type spaceSaving[K ssKey[K], V any] struct {
 	capacity int
 	seed     uint64
-	floor    uint64          // an unmonitored key's true weight is at most floor
-	entries  []ssEntry[K, V] // at most 2*capacity
-	table    []int32         // entry index+1, 0 when empty; linear probing, load ≤ 1/2
+	floor    uint64       // an unmonitored key's true weight is at most floor
+	entries  []ssEntry[K] // at most 2*capacity
+	vals     []V          // by entry: the caller's data about the key while it is monitored
+	table    []ssSlot     // linear probing, load ≤ 1/2
 	mask     uint64
 	scratch  []uint64 // the counts, for a prune's selection
 }
@@ -51,8 +57,9 @@ func newSpaceSaving[K ssKey[K], V any](capacity int, seed uint64) spaceSaving[K,
 	return spaceSaving[K, V]{
 		capacity: capacity,
 		seed:     seed,
-		entries:  make([]ssEntry[K, V], 0, 2*capacity),
-		table:    make([]int32, size),
+		entries:  make([]ssEntry[K], 0, 2*capacity),
+		vals:     make([]V, 0, 2*capacity),
+		table:    make([]ssSlot, size),
 		mask:     uint64(size - 1),
 		scratch:  make([]uint64, 0, 2*capacity),
 	}
@@ -62,6 +69,7 @@ func newSpaceSaving[K ssKey[K], V any](capacity int, seed uint64) spaceSaving[K,
 func (s *spaceSaving[K, V]) reset() {
 	s.floor = 0
 	s.entries = s.entries[:0]
+	s.vals = s.vals[:0]
 	clear(s.table)
 }
 
@@ -69,11 +77,14 @@ func (s *spaceSaving[K, V]) reset() {
 // The pointer is valid until the next add.
 func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
 	h := k.hash(s.seed)
+	tag := uint32(h >> 32)
 	i := h & s.mask
-	for t := s.table[i]; t != 0; t = s.table[i] {
-		if e := &s.entries[t-1]; e.h == h && e.key.equal(k) {
-			e.count += w
-			return &e.val
+	for t := s.table[i]; t.idx1 != 0; t = s.table[i] {
+		if t.tag == tag {
+			if e := &s.entries[t.idx1-1]; e.key.equal(k) {
+				e.count += w
+				return &s.vals[t.idx1-1]
+			}
 		}
 		i = (i + 1) & s.mask
 	}
@@ -82,15 +93,17 @@ func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
 		i = s.free(h)
 	}
 	n := len(s.entries)
-	s.entries = append(s.entries, ssEntry[K, V]{key: k, h: h, count: s.floor + w, err: s.floor})
-	s.table[i] = int32(n) + 1
-	return &s.entries[n].val
+	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: s.floor + w, err: s.floor})
+	var zero V
+	s.vals = append(s.vals, zero)
+	s.table[i] = ssSlot{tag: tag, idx1: int32(n) + 1}
+	return &s.vals[n]
 }
 
 // free returns the first empty table position of hash h's probe sequence.
 func (s *spaceSaving[K, V]) free(h uint64) uint64 {
 	i := h & s.mask
-	for s.table[i] != 0 {
+	for s.table[i].idx1 != 0 {
 		i = (i + 1) & s.mask
 	}
 	return i
@@ -109,14 +122,17 @@ func (s *spaceSaving[K, V]) prune() {
 		if s.entries[i].count > s.floor {
 			if kept != i {
 				s.entries[kept] = s.entries[i]
+				s.vals[kept] = s.vals[i]
 			}
 			kept++
 		}
 	}
 	s.entries = s.entries[:kept]
+	s.vals = s.vals[:kept]
 	clear(s.table)
 	for i := range s.entries {
-		s.table[s.free(s.entries[i].h)] = int32(i) + 1
+		h := s.entries[i].h
+		s.table[s.free(h)] = ssSlot{tag: uint32(h >> 32), idx1: int32(i) + 1}
 	}
 }
 
@@ -169,8 +185,8 @@ func nthLargest(x []uint64, n int) uint64 {
 func (s *spaceSaving[K, V]) put(k K, count, err uint64) (*V, bool) {
 	h := k.hash(s.seed)
 	i := h & s.mask
-	for t := s.table[i]; t != 0; t = s.table[i] {
-		if e := &s.entries[t-1]; e.h == h && e.key.equal(k) {
+	for t := s.table[i]; t.idx1 != 0; t = s.table[i] {
+		if e := &s.entries[t.idx1-1]; e.h == h && e.key.equal(k) {
 			return nil, false
 		}
 		i = (i + 1) & s.mask
@@ -179,7 +195,9 @@ func (s *spaceSaving[K, V]) put(k K, count, err uint64) (*V, bool) {
 		return nil, false
 	}
 	n := len(s.entries)
-	s.entries = append(s.entries, ssEntry[K, V]{key: k, h: h, count: count, err: err})
-	s.table[i] = int32(n) + 1
-	return &s.entries[n].val, true
+	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: count, err: err})
+	var zero V
+	s.vals = append(s.vals, zero)
+	s.table[i] = ssSlot{tag: uint32(h >> 32), idx1: int32(n) + 1}
+	return &s.vals[n], true
 }

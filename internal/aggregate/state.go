@@ -137,7 +137,7 @@ func (a *Aggregator) State() *State {
 		}
 		for i := range b.rejected.entries {
 			e := &b.rejected.entries[i]
-			ps := &e.val
+			ps := &b.rejected.vals[i]
 			sb.Rejected = append(sb.Rejected, StateSource{Src: e.key.addr, Count: e.count, Err: e.err,
 				Ports: slices.Clone(ps.ports[:ps.n]), Saturated: ps.saturated})
 		}
@@ -224,11 +224,9 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 			if in.ID == "" || in.ID == OtherInterface || in.ID == NoInterface {
 				return &StateError{Field: field, Reason: fmt.Sprintf("%q is not an interface id", in.ID)}
 			}
-			if _, dup := m.ifaces.index[in.ID]; dup {
+			if !m.ifaces.intern(in.ID) {
 				return &StateError{Field: field, Reason: fmt.Sprintf("%q repeats an earlier id", in.ID)}
 			}
-			m.ifaces.index[in.ID] = int32(len(m.ifaces.ids))
-			m.ifaces.ids = append(m.ifaces.ids, in.ID)
 		}
 		m.ifaceCounts = append(m.ifaceCounts, ifaceCounts{flows: in.Counts, noData: in.NoData, skipData: in.SkipData})
 		ifaceFlows += in.Counts[0].Flows + in.Counts[1].Flows

@@ -68,7 +68,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 			// The hash table holds exactly the entries, each findable from its home slot.
 			used := 0
 			for _, v := range s.table {
-				if v != 0 {
+				if v.idx1 != 0 {
 					used++
 				}
 			}
@@ -78,7 +78,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 			n := len(s.entries)
 			for slot := range n {
 				e := s.entries[slot]
-				if got := s.add(e.key, 0); got != &s.entries[slot].val || len(s.entries) != n {
+				if got := s.add(e.key, 0); got != &s.vals[slot] || len(s.entries) != n {
 					t.Errorf("lookup of %v did not find slot %d", e.key.addr, slot)
 				}
 			}
