@@ -204,10 +204,10 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 	b.portCounts(pi, len(a.ports.keys))[act].add(r.Packets, r.Bytes)
 	srcOK := r.Present.Has(parse.FieldSrcAddr)
 	if srcOK && r.Present.Has(parse.FieldDstAddr) {
-		b.talkers.add(pairKey{r.SrcAddr, r.DstAddr}, r.Bytes)
+		b.talkers.add(newPairKey(r.SrcAddr, r.DstAddr), r.Bytes)
 	}
 	if srcOK && r.Action == parse.ActionReject {
-		b.addRejected(addrKey{r.SrcAddr}, r.DstPort, hasPorts(r.Protocol))
+		b.addRejected(newAddrKey(r.SrcAddr), r.DstPort, hasPorts(r.Protocol))
 	}
 }
 

@@ -1,6 +1,9 @@
 package aggregate
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
 	"runtime"
 	"syscall"
 	"testing"
@@ -148,4 +151,27 @@ func BenchmarkCardinalityAttack(b *testing.B) {
 		runtime.KeepAlive(a)
 	}
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+}
+
+// BenchmarkTalkerSketch is one bucket's top-talkers sketch fed a long tail: a few heavy pairs
+// among pairs that are nearly all new (the worst case of a heavy-hitter sketch), per record.
+func BenchmarkTalkerSketch(b *testing.B) {
+	for _, capacity := range []int{80, 160} {
+		b.Run(fmt.Sprintf("capacity=%d", capacity), func(b *testing.B) {
+			s := newSpaceSaving[pairKey, struct{}](capacity, 1)
+			keys := make([]pairKey, 1<<16)
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range keys {
+				x := r.Uint32()
+				if i%8 == 0 {
+					x &= 15 // a heavy pair
+				}
+				keys[i] = newPairKey(netip.AddrFrom4([4]byte{10, byte(x >> 16), byte(x >> 8), byte(x)}), netip.AddrFrom4([4]byte{192, 0, 2, byte(x >> 24)}))
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				s.add(keys[i&(len(keys)-1)], uint64(40+i&1023))
+			}
+		})
+	}
 }

@@ -291,7 +291,7 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 	w.Ports = a.portList(ports)
 
 	for k, m := range talkers {
-		w.TopTalkers = append(w.TopTalkers, Talker{Src: k.src, Dst: k.dst, Bytes: m.bytes, MaxError: m.err + talkerMins - m.minPresent})
+		w.TopTalkers = append(w.TopTalkers, Talker{Src: k.src(), Dst: k.dst(), Bytes: m.bytes, MaxError: m.err + talkerMins - m.minPresent})
 	}
 	slices.SortFunc(w.TopTalkers, func(x, y Talker) int {
 		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), x.Src.Compare(y.Src), x.Dst.Compare(y.Dst))
@@ -300,7 +300,7 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 
 	var all []RejectedSource
 	for k, m := range sources {
-		all = append(all, RejectedSource{Src: k.addr, Flows: m.flows, MaxError: m.err + sourceMins - m.minPresent,
+		all = append(all, RejectedSource{Src: k.addr(), Flows: m.flows, MaxError: m.err + sourceMins - m.minPresent,
 			DistinctPorts: int(m.ports.n), PortsSaturated: m.ports.saturated})
 	}
 	slices.SortFunc(all, func(x, y RejectedSource) int {

@@ -133,12 +133,12 @@ func (a *Aggregator) State() *State {
 			}
 		}
 		for _, e := range b.talkers.entries {
-			sb.Talkers = append(sb.Talkers, StateTalker{Src: e.key.src, Dst: e.key.dst, Count: e.count, Err: e.err})
+			sb.Talkers = append(sb.Talkers, StateTalker{Src: e.key.src(), Dst: e.key.dst(), Count: e.count, Err: e.err})
 		}
 		for i := range b.rejected.entries {
 			e := &b.rejected.entries[i]
 			ps := &b.rejected.vals[i]
-			sb.Rejected = append(sb.Rejected, StateSource{Src: e.key.addr, Count: e.count, Err: e.err,
+			sb.Rejected = append(sb.Rejected, StateSource{Src: e.key.addr(), Count: e.count, Err: e.err,
 				Ports: slices.Clone(ps.ports[:ps.n]), Saturated: ps.saturated})
 		}
 		s.Buckets = append(s.Buckets, sb)
@@ -302,7 +302,7 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			if err := checkEntry(t.Count, t.Err, !t.Src.IsValid() || !t.Dst.IsValid()); err != "" {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: err}
 			}
-			if _, ok := b.talkers.put(pairKey{t.Src, t.Dst}, t.Count, t.Err); !ok {
+			if _, ok := b.talkers.put(newPairKey(t.Src, t.Dst), t.Count, t.Err); !ok {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: "repeats an earlier pair"}
 			}
 		}
@@ -320,7 +320,7 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			if len(src.Ports) > MaxDistinctPorts {
 				return &StateError{Field: f + ".Ports", Reason: fmt.Sprintf("has %d ports, at most %d are kept", len(src.Ports), MaxDistinctPorts)}
 			}
-			ps, ok := b.rejected.put(addrKey{src.Src}, src.Count, src.Err)
+			ps, ok := b.rejected.put(newAddrKey(src.Src), src.Count, src.Err)
 			if !ok {
 				return &StateError{Field: f, Reason: "repeats an earlier source"}
 			}

@@ -33,7 +33,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 			for range tc.n {
 				x := r.Float64()
 				idx := int(float64(tc.keys) * x * x * x * x)
-				k := addrKey{netip.AddrFrom4([4]byte{10, byte(idx >> 16), byte(idx >> 8), byte(idx)})}
+				k := newAddrKey(netip.AddrFrom4([4]byte{10, byte(idx >> 16), byte(idx >> 8), byte(idx)}))
 				w := uint64(1)
 				if tc.weighted {
 					w = uint64(1 + r.IntN(1000))
@@ -47,19 +47,19 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 			for _, e := range s.entries {
 				monitored[e.key] = true
 				if tr := truth[e.key]; e.count < tr || e.count-e.err > tr {
-					t.Errorf("key %v: count %d err %d, true %d", e.key.addr, e.count, e.err, tr)
+					t.Errorf("key %v: count %d err %d, true %d", e.key.addr(), e.count, e.err, tr)
 				}
 			}
 			// Every key heavier than total/capacity is monitored.
 			for k, tr := range truth {
 				if tr > total/uint64(tc.capacity) && !monitored[k] {
-					t.Errorf("heavy key %v (%d of %d) is not monitored", k.addr, tr, total)
+					t.Errorf("heavy key %v (%d of %d) is not monitored", k.addr(), tr, total)
 				}
 			}
 			// An unmonitored key weighs at most the floor, which is at most total/(capacity+1).
 			for k, tr := range truth {
 				if !monitored[k] && tr > s.floor {
-					t.Errorf("unmonitored key %v weighs %d, above the floor %d", k.addr, tr, s.floor)
+					t.Errorf("unmonitored key %v weighs %d, above the floor %d", k.addr(), tr, s.floor)
 				}
 			}
 			if s.floor > total/uint64(tc.capacity+1) {
@@ -79,7 +79,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 			for slot := range n {
 				e := s.entries[slot]
 				if got := s.add(e.key, 0); got != &s.vals[slot] || len(s.entries) != n {
-					t.Errorf("lookup of %v did not find slot %d", e.key.addr, slot)
+					t.Errorf("lookup of %v did not find slot %d", e.key.addr(), slot)
 				}
 			}
 		})
@@ -149,7 +149,7 @@ func TestTopTalkersOnSkewedStream(t *testing.T) {
 		}
 		start := T - 120 - 1 - int64(r.IntN(290))
 		batch = append(batch, flow("eni-1", src, dst, 40000, 443, 6, 1, bytes, start, parse.ActionAccept))
-		truth[pairKey{src, dst}] += bytes
+		truth[newPairKey(src, dst)] += bytes
 	}
 	batch = append(batch, flow("eni-1", ip("10.0.0.1"), ip("10.0.0.2"), 40000, 443, 6, 1, 1, T, parse.ActionAccept))
 	a.AddBatch(batch)
@@ -173,14 +173,14 @@ func TestTopTalkersOnSkewedStream(t *testing.T) {
 			}
 			return 1
 		}
-		return x.k.src.Compare(y.k.src)
+		return x.k.src().Compare(y.k.src())
 	})
 	if len(w.TopTalkers) != 10 {
 		t.Fatalf("%d top talkers, want 10", len(w.TopTalkers))
 	}
 	for i, tt := range w.TopTalkers {
-		if tt.Src != want[i].k.src || tt.Dst != want[i].k.dst {
-			t.Errorf("top talker %d = %s->%s (%d bytes), want %s->%s (%d bytes)", i, tt.Src, tt.Dst, tt.Bytes, want[i].k.src, want[i].k.dst, want[i].v)
+		if tt.Src != want[i].k.src() || tt.Dst != want[i].k.dst() {
+			t.Errorf("top talker %d = %s->%s (%d bytes), want %s->%s (%d bytes)", i, tt.Src, tt.Dst, tt.Bytes, want[i].k.src(), want[i].k.dst(), want[i].v)
 		}
 		if tt.Bytes+tt.MaxError < want[i].v || (tt.Bytes > want[i].v+tt.MaxError) {
 			t.Errorf("top talker %d: %d bytes ± %d, true %d", i, tt.Bytes, tt.MaxError, want[i].v)
