@@ -125,6 +125,20 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 }
 
+// BenchmarkSnapshotLocked is the part of a snapshot that holds the lock (ingestion waits for
+// it): copying the counters and the windows' buckets.
+func BenchmarkSnapshotLocked(b *testing.B) {
+	a, _ := newTestAggregator(b, nil)
+	a.AddBatch(generated(12, 200_000))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.mu.Lock()
+		f := a.freeze()
+		a.mu.Unlock()
+		_ = f
+	}
+}
+
 // BenchmarkCardinalityAttack reports the heap an aggregator with the default caps holds after a
 // million records with distinct sources, destinations, ports, protocols and interface ids.
 func BenchmarkCardinalityAttack(b *testing.B) {

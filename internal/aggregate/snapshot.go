@@ -131,34 +131,85 @@ type RejectedSource struct {
 	PortsSaturated bool
 }
 
-// Snapshot returns an immutable view of the counters and windows.
+// Snapshot returns an immutable view of the counters and windows. The lock is held only while
+// the counters and the windows' buckets are copied; merging the buckets into windows, sorting
+// and building the lists run after it, so ingestion waits for a copy, not for the whole scrape.
 func (a *Aggregator) Snapshot() *Snapshot {
 	now := a.clock.Now()
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	f := a.freeze()
+	a.mu.Unlock()
+	return a.snapshotOf(&f, now)
+}
+
+// frozen is the state a snapshot is built from, copied under the lock.
+type frozen struct {
+	mutable             // counters, keys and the windows' buckets; no lookup tables
+	portFold, ifaceFold Fold
+}
+
+// freeze copies what Snapshot reads; the caller holds the lock. Key lists are shared, not copied:
+// they only ever grow by append, so the first len entries never change under the copy.
+func (a *Aggregator) freeze() frozen {
+	m := &a.mutable
+	f := frozen{
+		mutable: mutable{
+			ports:       portTable{keys: m.ports.keys[:len(m.ports.keys):len(m.ports.keys)]},
+			portCounts:  slices.Clone(m.portCounts),
+			ifaces:      ifaceTable{ids: m.ifaces.ids[:len(m.ifaces.ids):len(m.ifaces.ids)]},
+			ifaceCounts: slices.Clone(m.ifaceCounts),
+			flows:       m.flows, noData: m.noData, skipData: m.skipData, invalid: m.invalid,
+			late: m.late, future: m.future, untimed: m.untimed,
+			hasEvents: m.hasEvents, newest: m.newest, wmBucket: m.wmBucket,
+		},
+		portFold:  Fold{Records: m.ports.fold.records, DistinctKeys: m.ports.fold.distinct()},
+		ifaceFold: Fold{Records: m.ifaces.fold.records, DistinctKeys: m.ifaces.fold.distinct()},
+	}
+	if !m.hasEvents {
+		return f
+	}
+	f.ring = make([]bucket, len(m.ring))
+	for num := m.wmBucket - a.maxBuckets; num < m.wmBucket; num++ {
+		i := mod(num, int64(len(m.ring)))
+		b := &m.ring[i]
+		if !b.used || b.num != num {
+			continue
+		}
+		f.ring[i] = bucket{
+			num: b.num, used: true,
+			ports:    slices.Clone(b.ports),
+			talkers:  spaceSaving[pairKey, struct{}]{floor: b.talkers.floor, entries: slices.Clone(b.talkers.entries)},
+			rejected: spaceSaving[addrKey, portSet]{floor: b.rejected.floor, entries: slices.Clone(b.rejected.entries), vals: slices.Clone(b.rejected.vals)},
+		}
+	}
+	return f
+}
+
+// snapshotOf builds a Snapshot from f, without the lock.
+func (a *Aggregator) snapshotOf(f *frozen, now time.Time) *Snapshot {
 	s := &Snapshot{
 		Time:          now,
-		HasEvents:     a.hasEvents,
-		Flows:         a.flows,
-		NoData:        a.noData,
-		SkipData:      a.skipData,
-		Late:          a.late,
-		Future:        a.future,
-		Untimed:       a.untimed,
-		PortFold:      Fold{Records: a.ports.fold.records, DistinctKeys: a.ports.fold.distinct()},
-		InterfaceFold: Fold{Records: a.ifaces.fold.records, DistinctKeys: a.ifaces.fold.distinct()},
-		PortKeys:      len(a.ports.keys),
-		InterfaceKeys: len(a.ifaces.ids),
+		HasEvents:     f.hasEvents,
+		Flows:         f.flows,
+		NoData:        f.noData,
+		SkipData:      f.skipData,
+		Late:          f.late,
+		Future:        f.future,
+		Untimed:       f.untimed,
+		PortFold:      f.portFold,
+		InterfaceFold: f.ifaceFold,
+		PortKeys:      len(f.ports.keys),
+		InterfaceKeys: len(f.ifaces.ids),
 	}
-	if a.hasEvents {
-		s.Newest = time.Unix(a.newest, 0).UTC()
-		s.Watermark = time.Unix(a.wmBucket*a.widthSec, 0).UTC()
+	if f.hasEvents {
+		s.Newest = time.Unix(f.newest, 0).UTC()
+		s.Watermark = time.Unix(f.wmBucket*a.widthSec, 0).UTC()
 	}
 	for r := range numReasons {
-		s.Invalid = append(s.Invalid, ReasonCount{Reason: r, Records: a.invalid[r]})
+		s.Invalid = append(s.Invalid, ReasonCount{Reason: r, Records: f.invalid[r]})
 	}
 	var totals byAction
-	for _, c := range a.portCounts {
+	for _, c := range f.portCounts {
 		for i := range c {
 			totals[i].plus(c[i])
 		}
@@ -166,9 +217,9 @@ func (a *Aggregator) Snapshot() *Snapshot {
 	for i, act := range actions {
 		s.Totals = append(s.Totals, ActionCounts{Action: act, Counts: totals[i]})
 	}
-	s.Ports = a.portList(a.portCounts)
-	for i, c := range a.ifaceCounts {
-		id := a.ifaces.ids[i]
+	s.Ports = portList(f.ports.keys, f.portCounts)
+	for i, c := range f.ifaceCounts {
+		id := f.ifaces.ids[i]
 		for j, act := range actions {
 			if !c.flows[j].isZero() {
 				s.Interfaces = append(s.Interfaces, InterfaceCounts{Action: act, InterfaceID: id, Counts: c.flows[j]})
@@ -183,16 +234,16 @@ func (a *Aggregator) Snapshot() *Snapshot {
 	})
 	slices.SortFunc(s.InterfaceStatus, func(x, y InterfaceStatus) int { return cmp.Compare(x.InterfaceID, y.InterfaceID) })
 	for i, w := range a.cfg.Windows {
-		s.Windows = append(s.Windows, a.window(w, a.winBuckets[i]))
+		s.Windows = append(s.Windows, a.window(f, w, a.winBuckets[i]))
 	}
 	return s
 }
 
-// portList turns counts by port index into sorted non-zero PortCounts.
-func (a *Aggregator) portList(counts []byAction) []PortCounts {
+// portList turns counts by port index (of keys) into sorted non-zero PortCounts.
+func portList(keys []uint32, counts []byAction) []PortCounts {
 	var out []PortCounts
 	for i, c := range counts {
-		k := a.ports.keys[i]
+		k := keys[i]
 		for j, act := range actions {
 			if !c[j].isZero() {
 				out = append(out, PortCounts{Action: act, Protocol: uint8(k >> 16), Port: uint16(k), Other: k&keyOther != 0, Counts: c[j]})
@@ -232,22 +283,22 @@ type mergedSource struct {
 }
 
 // window merges the buckets of the window of n buckets ending at the watermark.
-func (a *Aggregator) window(width time.Duration, n int64) Window {
+func (a *Aggregator) window(f *frozen, width time.Duration, n int64) Window {
 	w := Window{Width: width}
-	if !a.hasEvents {
+	if !f.hasEvents {
 		return w
 	}
-	end := a.wmBucket
+	end := f.wmBucket
 	w.Start = time.Unix((end-n)*a.widthSec, 0).UTC()
 	w.End = time.Unix(end*a.widthSec, 0).UTC()
-	ports := make([]byAction, len(a.ports.keys))
+	ports := make([]byAction, len(f.ports.keys))
 	talkers := make(map[pairKey]*mergedTalker)
 	sources := make(map[addrKey]*mergedSource)
 	// A key missing from a bucket may have had up to that bucket's sketch floor there: the sum of
 	// those floors bounds what the merge can miss.
 	var talkerMins, sourceMins uint64
 	for num := end - n; num < end; num++ {
-		b := &a.ring[mod(num, int64(len(a.ring)))]
+		b := &f.ring[mod(num, int64(len(f.ring)))]
 		if !b.used || b.num != num {
 			continue
 		}
@@ -288,7 +339,7 @@ func (a *Aggregator) window(width time.Duration, n int64) Window {
 			m.ports.saturated = m.ports.saturated || ps.saturated
 		}
 	}
-	w.Ports = a.portList(ports)
+	w.Ports = portList(f.ports.keys, ports)
 
 	for k, m := range talkers {
 		w.TopTalkers = append(w.TopTalkers, Talker{Src: k.src(), Dst: k.dst(), Bytes: m.bytes, MaxError: m.err + talkerMins - m.minPresent})
