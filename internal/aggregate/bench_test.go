@@ -172,7 +172,7 @@ func BenchmarkCardinalityAttack(b *testing.B) {
 func BenchmarkTalkerSketch(b *testing.B) {
 	for _, capacity := range []int{80, 160} {
 		b.Run(fmt.Sprintf("capacity=%d", capacity), func(b *testing.B) {
-			s := newSpaceSaving[pairKey, struct{}](capacity, 1)
+			s := newSpaceSaving[struct{}](capacity, 1)
 			keys := make([]pairKey, 1<<16)
 			r := rand.New(rand.NewPCG(1, 2))
 			for i := range keys {

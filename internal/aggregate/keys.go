@@ -30,21 +30,17 @@ func (b addrBits) addr(is4 bool) netip.Addr {
 	return netip.AddrFrom16(a)
 }
 
-// addrKey is a source address, the key of the rejected-sources sketch.
-type addrKey struct {
-	a   addrBits
-	is4 bool
-}
-
-func newAddrKey(a netip.Addr) addrKey { return addrKey{bitsOf(a), a.Is4()} }
-
-func (k addrKey) addr() netip.Addr { return k.a.addr(k.is4) }
-
-// pairKey is a (source, destination) address pair, the key of the top-talkers sketch.
+// pairKey is a (source, destination) address pair, the key of the top-talkers sketch, and with
+// no destination (the zero addrBits) a source, the key of the rejected-sources sketch. One
+// concrete key type keeps the sketch's hash and equality inlined (methods of a type parameter
+// are called through a dictionary).
 type pairKey struct {
 	s, d addrBits
 	is4  uint8 // bit 0: the source is IPv4, bit 1: the destination
 }
+
+// addrKey is a pairKey holding a source address alone.
+type addrKey = pairKey
 
 func newPairKey(src, dst netip.Addr) pairKey {
 	k := pairKey{s: bitsOf(src), d: bitsOf(dst)}
@@ -57,8 +53,19 @@ func newPairKey(src, dst netip.Addr) pairKey {
 	return k
 }
 
+func newAddrKey(a netip.Addr) addrKey {
+	k := pairKey{s: bitsOf(a)}
+	if a.Is4() {
+		k.is4 = 1
+	}
+	return k
+}
+
 func (k pairKey) src() netip.Addr { return k.s.addr(k.is4&1 != 0) }
 func (k pairKey) dst() netip.Addr { return k.d.addr(k.is4&2 != 0) }
+
+// addr is the source of a key made by newAddrKey.
+func (k pairKey) addr() netip.Addr { return k.src() }
 
 // Odd multipliers spread each 64-bit word of an address before the words are combined; one
 // final mix64 then avalanches the lot. Cheap, since these run on every record; the tables they
@@ -70,25 +77,20 @@ const (
 	m4 = 0xd6e8feb86659fd93
 )
 
-// IPv4 keys, most of the traffic, hash from their 4 bytes alone; other addresses from their 16
-// bytes. An IPv4 address and its IPv4-mapped IPv6 form hash alike: equality tells them apart.
-func (k addrKey) hash(seed uint64) uint64 {
-	if k.is4 {
-		return mix64(seed ^ uint64(uint32(k.a.lo))*m1)
-	}
-	return mix64(seed ^ k.a.hi*m1 ^ k.a.lo*m2)
-}
-
+// hash mixes the key's words. IPv4 keys, most of the traffic, mix their 4-byte addresses as one
+// word; others mix the four words and the family bits. An IPv4 key and its IPv4-mapped IPv6
+// form may hash alike: equality tells them apart.
 func (k pairKey) hash(seed uint64) uint64 {
-	if k.is4 == 3 {
-		return mix64(seed ^ (k.s.lo<<32|uint64(uint32(k.d.lo)))*m1)
+	switch {
+	case k.is4 == 3:
+		return mix64(seed ^ (k.s.lo<<32|k.d.lo&0xffffffff)*m1)
+	case k.is4 == 1 && k.d == addrBits{}:
+		return mix64(seed ^ (k.s.lo&0xffffffff)*m2)
 	}
-	return mix64(seed ^ k.s.hi*m1 ^ k.s.lo*m2 ^ k.d.hi*m3 ^ k.d.lo*m4)
+	return mix64(seed ^ k.s.hi*m1 ^ k.s.lo*m2 ^ k.d.hi*m3 ^ k.d.lo*m4 ^ uint64(k.is4))
 }
 
 // equal is k == o, spelled out as word compares.
 func (k pairKey) equal(o pairKey) bool {
 	return k.s.lo == o.s.lo && k.d.lo == o.d.lo && k.s.hi == o.s.hi && k.d.hi == o.d.hi && k.is4 == o.is4
 }
-
-func (k addrKey) equal(o addrKey) bool { return k.a == o.a && k.is4 == o.is4 }

@@ -178,8 +178,8 @@ func (a *Aggregator) freeze() frozen {
 		f.ring[i] = bucket{
 			num: b.num, used: true,
 			ports:    slices.Clone(b.ports),
-			talkers:  spaceSaving[pairKey, struct{}]{floor: b.talkers.floor, entries: slices.Clone(b.talkers.entries)},
-			rejected: spaceSaving[addrKey, portSet]{floor: b.rejected.floor, entries: slices.Clone(b.rejected.entries), vals: slices.Clone(b.rejected.vals)},
+			talkers:  spaceSaving[struct{}]{floor: b.talkers.floor, entries: slices.Clone(b.talkers.entries)},
+			rejected: spaceSaving[portSet]{floor: b.rejected.floor, entries: slices.Clone(b.rejected.entries), vals: slices.Clone(b.rejected.vals)},
 		}
 	}
 	return f

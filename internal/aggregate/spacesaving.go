@@ -2,17 +2,9 @@ package aggregate
 
 import "math/bits"
 
-// ssKey is a key of a Space-Saving sketch: comparable, with a seeded hash and an equality
-// cheaper than the generic one.
-type ssKey[K any] interface {
-	comparable
-	hash(seed uint64) uint64
-	equal(o K) bool
-}
-
 // ssEntry is one monitored key: count overestimates the key's true weight by at most err.
-type ssEntry[K ssKey[K]] struct {
-	key   K
+type ssEntry struct {
+	key   pairKey
 	h     uint64 // hash of key, kept so that a prune rebuilds the table without rehashing
 	count uint64
 	err   uint64
@@ -41,23 +33,23 @@ type ssSlot struct {
 // and insert and a heap sift, on most records of a long-tailed stream); here an unmonitored key
 // costs one insert, and a prune (a selection over the counts and a table rebuild) comes once per
 // capacity new keys at most. Nothing allocates after the first fill.
-type spaceSaving[K ssKey[K], V any] struct {
+type spaceSaving[V any] struct {
 	capacity int
 	seed     uint64
-	floor    uint64       // an unmonitored key's true weight is at most floor
-	entries  []ssEntry[K] // at most 2*capacity
-	vals     []V          // by entry: the caller's data about the key while it is monitored
-	table    []ssSlot     // linear probing, load ≤ 1/2
+	floor    uint64    // an unmonitored key's true weight is at most floor
+	entries  []ssEntry // at most 2*capacity
+	vals     []V       // by entry: the caller's data about the key while it is monitored
+	table    []ssSlot  // linear probing, load ≤ 1/2
 	mask     uint64
 	scratch  []uint64 // the counts, for a prune's selection
 }
 
-func newSpaceSaving[K ssKey[K], V any](capacity int, seed uint64) spaceSaving[K, V] {
+func newSpaceSaving[V any](capacity int, seed uint64) spaceSaving[V] {
 	size := 1 << bits.Len(uint(4*capacity-1))
-	return spaceSaving[K, V]{
+	return spaceSaving[V]{
 		capacity: capacity,
 		seed:     seed,
-		entries:  make([]ssEntry[K], 0, 2*capacity),
+		entries:  make([]ssEntry, 0, 2*capacity),
 		vals:     make([]V, 0, 2*capacity),
 		table:    make([]ssSlot, size),
 		mask:     uint64(size - 1),
@@ -66,7 +58,7 @@ func newSpaceSaving[K ssKey[K], V any](capacity int, seed uint64) spaceSaving[K,
 }
 
 // reset empties the sketch, keeping its memory.
-func (s *spaceSaving[K, V]) reset() {
+func (s *spaceSaving[V]) reset() {
 	s.floor = 0
 	s.entries = s.entries[:0]
 	s.vals = s.vals[:0]
@@ -75,7 +67,7 @@ func (s *spaceSaving[K, V]) reset() {
 
 // add adds weight w to key k and returns k's value, zeroed when k was not monitored before.
 // The pointer is valid until the next add.
-func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
+func (s *spaceSaving[V]) add(k pairKey, w uint64) *V {
 	h := k.hash(s.seed)
 	tag := uint32(h >> 32)
 	i := h & s.mask
@@ -93,7 +85,7 @@ func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
 		i = s.free(h)
 	}
 	n := len(s.entries)
-	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: s.floor + w, err: s.floor})
+	s.entries = append(s.entries, ssEntry{key: k, h: h, count: s.floor + w, err: s.floor})
 	var zero V
 	s.vals = append(s.vals, zero)
 	s.table[i] = ssSlot{tag: tag, idx1: int32(n) + 1}
@@ -101,7 +93,7 @@ func (s *spaceSaving[K, V]) add(k K, w uint64) *V {
 }
 
 // free returns the first empty table position of hash h's probe sequence.
-func (s *spaceSaving[K, V]) free(h uint64) uint64 {
+func (s *spaceSaving[V]) free(h uint64) uint64 {
 	i := h & s.mask
 	for s.table[i].idx1 != 0 {
 		i = (i + 1) & s.mask
@@ -111,7 +103,7 @@ func (s *spaceSaving[K, V]) free(h uint64) uint64 {
 
 // prune raises the floor to the (capacity+1)-th largest count and keeps the entries above it
 // (at most capacity), in their order.
-func (s *spaceSaving[K, V]) prune() {
+func (s *spaceSaving[V]) prune() {
 	counts := s.scratch[:0]
 	for i := range s.entries {
 		counts = append(counts, s.entries[i].count)
@@ -182,7 +174,7 @@ func nthLargest(x []uint64, n int) uint64 {
 
 // put inserts a new entry with the given count and error (restoring a checkpoint). It reports
 // false if k is already monitored or the sketch is full (2*capacity entries).
-func (s *spaceSaving[K, V]) put(k K, count, err uint64) (*V, bool) {
+func (s *spaceSaving[V]) put(k pairKey, count, err uint64) (*V, bool) {
 	h := k.hash(s.seed)
 	i := h & s.mask
 	for t := s.table[i]; t.idx1 != 0; t = s.table[i] {
@@ -195,7 +187,7 @@ func (s *spaceSaving[K, V]) put(k K, count, err uint64) (*V, bool) {
 		return nil, false
 	}
 	n := len(s.entries)
-	s.entries = append(s.entries, ssEntry[K]{key: k, h: h, count: count, err: err})
+	s.entries = append(s.entries, ssEntry{key: k, h: h, count: count, err: err})
 	var zero V
 	s.vals = append(s.vals, zero)
 	s.table[i] = ssSlot{tag: uint32(h >> 32), idx1: int32(n) + 1}

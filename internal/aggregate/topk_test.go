@@ -27,7 +27,7 @@ func TestSpaceSavingGuarantees(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(uint64(tc.capacity), uint64(tc.keys)))
-			s := newSpaceSaving[addrKey, struct{}](tc.capacity, 42)
+			s := newSpaceSaving[struct{}](tc.capacity, 42)
 			truth := map[addrKey]uint64{}
 			var total uint64
 			for range tc.n {

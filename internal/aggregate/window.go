@@ -31,14 +31,14 @@ type bucket struct {
 	num      int64 // absolute bucket number: start / BucketWidth
 	used     bool  // num is meaningful (the slot has held a bucket)
 	ports    []byAction
-	talkers  spaceSaving[pairKey, struct{}]
-	rejected spaceSaving[addrKey, portSet] // each source with its rejected destination ports
+	talkers  spaceSaving[struct{}]
+	rejected spaceSaving[portSet] // each source with its rejected destination ports
 }
 
 func newBucket(capacity int, seed uint64) bucket {
 	return bucket{
-		talkers:  newSpaceSaving[pairKey, struct{}](capacity, seed),
-		rejected: newSpaceSaving[addrKey, portSet](capacity, seed^0x5bd1e995),
+		talkers:  newSpaceSaving[struct{}](capacity, seed),
+		rejected: newSpaceSaving[portSet](capacity, seed^0x5bd1e995),
 	}
 }
 
