@@ -43,7 +43,8 @@ const (
 // 1-minute capture window (AWS takes up to 10-15 minutes), so the passes are minutes shorter
 // than the defaults and counts appear within seconds; everything else is the default. The
 // checkpoint lives in a directory of its own run (the emulator starts empty every time), so the
-// demo shows what production does: metrics publish what the last checkpoint committed.
+// demo shows what production does: metrics publish what the last checkpoint committed. Where no
+// temporary directory can be made (a read-only image without /tmp), it runs without one.
 const demoConfig = `sources:
   - log_group: %s
     region: %s
@@ -135,13 +136,15 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		return err
 	}
 
-	stateDir, err := os.MkdirTemp("", "flowd-demo-")
-	if err != nil {
-		return fmt.Errorf("demo checkpoint directory: %w", err)
+	checkpointPath := `""`
+	if stateDir, err := os.MkdirTemp("", "flowd-demo-"); err != nil {
+		log.Warn("demo runs without a checkpoint: no temporary directory", zap.Error(err))
+	} else {
+		defer func() { _ = os.RemoveAll(stateDir) }()
+		checkpointPath = filepath.Join(stateDir, "checkpoint")
 	}
-	defer func() { _ = os.RemoveAll(stateDir) }()
 	cfg, err := config.Load(fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
-		config.Duration(*c.backfill+5*time.Minute), filepath.Join(stateDir, "checkpoint")))
+		config.Duration(*c.backfill+5*time.Minute), checkpointPath))
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
