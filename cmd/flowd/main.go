@@ -5,6 +5,7 @@
 //	flowd analyze FILE...                offline summary of flow log files
 //	flowd check-config FILE...           validate configs and print the effective ones
 //	flowd version
+//	flowd healthcheck                    exit 0 if a running flowd is healthy (container health checks)
 package main
 
 import (
@@ -44,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"demo":         newDemoCommand(a.Command("demo", "Run a simulated VPC and a local CloudWatch Logs emulator with the real pipeline: metrics in seconds, no AWS account."), common, stdout, stderr),
 		"check-config": newCheckConfigCommand(a.Command("check-config", "Validate config files and print the effective config (secrets masked)."), stdout, stderr),
 		"version":      newVersionCommand(a.Command("version", "Print the version."), stdout),
+		"healthcheck":  newHealthcheckCommand(a.Command("healthcheck", "Exit 0 if a running flowd answers its health endpoint (for container health checks)."), stdout),
 	}
 	a.Command("analyze", "Summarise flow log files or standard input offline (flowd analyze -h for its flags).")
 	selected, err := a.Parse(args)
