@@ -60,6 +60,7 @@ type emuSink struct {
 	mu      sync.Mutex
 	streams map[string]bool
 	events  atomic.Int64
+	bytes   atomic.Int64 // message bytes + 26 per event, as pages are sized
 	maxTS   atomic.Int64 // newest event timestamp put, ms
 }
 
@@ -97,6 +98,7 @@ func (s *emuSink) put(stream string, events []emulator.InputEvent) error {
 			return fmt.Errorf("put %d events into %s: %w", n, stream, err)
 		}
 		s.events.Add(int64(n))
+		s.bytes.Add(int64(size))
 		for {
 			old, ts := s.maxTS.Load(), events[n-1].Timestamp
 			if ts <= old || s.maxTS.CompareAndSwap(old, ts) {
