@@ -83,7 +83,7 @@
 //
 // With the defaults: 2 x 256 KiB of TCP/UDP port index, port and interface keys bounded by the
 // caps (plus 256 "other" port keys, one per protocol number), 2 x 2 KiB per fold counter, and a
-// ring of 103 buckets, each with two sketches of up to 160 entries (about 45 KiB) and counts for
+// ring of 103 buckets, each with two sketches of up to 160 entries (about 52 KiB) and counts for
 // at most the number of port keys (48 bytes each). A test feeds a million distinct sources, destinations,
 // ports, protocols and interface ids and checks every structure against these bounds.
 //
