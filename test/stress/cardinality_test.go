@@ -36,8 +36,11 @@ const seriesBound = 3*2*(capPorts+otherPortKeys) + 3*2*(capInterfaces+2) + 2*(ca
 	3*capWindows*2*(capPorts+1) + 3*capWindows*capTopK + selfSeries
 
 // rssBound is the documented bound on flowd's resident memory with the default caps and queue
-// (docs/operations.md); dedup memory (8 bytes per event of the unsettled horizon) comes on top.
-const rssBound = 256 << 20
+// (docs/operations.md): a full queue of 64 batches of about 2 MB each (one 1 MB page and its
+// event ids and structs), pages being decoded, the aggregator (about 11 MiB), doubled by the
+// garbage collector's headroom (GOGC=100). Dedup memory (8 bytes per event of the unsettled
+// horizon, doubled likewise) comes on top.
+const rssBound = 384 << 20
 
 // TestCardinality: a cardinality attack. Every record has a source address, a port pair and an
 // interface id never seen before (a million in the long version, 200,000 in CI, within minutes),
