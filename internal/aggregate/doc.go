@@ -70,10 +70,14 @@
 // sources by flows, each rejected source with its exact set of distinct rejected destination
 // ports, up to 64 (then "more than 64"). The sketch is Space-Saving with batched eviction: a new
 // key enters with the sketch's floor as its count and error; when 2C keys are monitored, the
-// floor rises to the (C+1)-th largest count and the keys at or below it are dropped. Every key
-// with more than 1/(C+1) of a bucket's total is monitored, and a monitored count exceeds the
-// true one by at most its error, as in the classic sketch of C entries; but an unmonitored key
-// costs one hash-table insert instead of an eviction per record. A snapshot merges the buckets
+// floor rises to the (C+1)-th largest count and the keys at or below it are dropped. A filter
+// of hashed cells in front of it (as in Filtered Space-Saving) keeps the weight of unmonitored
+// keys while it fits under the floor: a key enters only when its cell plus its weight exceeds
+// the floor, with the cell as its error, and a dropped key's count goes back into its cell.
+// Every key with more than 1/(C+1) of a bucket's total is monitored, and a monitored count
+// exceeds the true one by at most its error (at most the floor), as in the classic sketch of C
+// entries (the argument is in spacesaving.go); but most keys of a long tail cost a cell update,
+// not an insert, and an insert costs no eviction. A snapshot merges the buckets
 // of each window: sketch counts add up, and each entry's MaxError bounds how far the merged
 // count may be from the true one (a source dropped from a bucket's sketch and seen again loses
 // the ports it had there).
@@ -83,7 +87,8 @@
 //
 // With the defaults: 2 x 256 KiB of TCP/UDP port index, port and interface keys bounded by the
 // caps (plus 256 "other" port keys, one per protocol number), 2 x 2 KiB per fold counter, and a
-// ring of 103 buckets, each with two sketches of up to 160 entries (about 52 KiB) and counts for
+// ring of 103 buckets, each with two sketches of up to 160 entries and 512 filter cells (about
+// 60 KiB) and counts for
 // at most the number of port keys (48 bytes each). A test feeds a million distinct sources, destinations,
 // ports, protocols and interface ids and checks every structure against these bounds.
 //

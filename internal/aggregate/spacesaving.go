@@ -18,21 +18,37 @@ type ssSlot struct {
 }
 
 // spaceSaving is a heavy-hitter sketch of bounded memory: Space-Saving (Metwally, Agrawal,
-// El Abbadi, 2005) with batched eviction, which is Misra-Gries with the floor added back.
+// El Abbadi, 2005) with batched eviction, which is Misra-Gries with the floor added back, and a
+// filter in front of it in the manner of Filtered Space-Saving (Homem and Carvalho, 2010).
 //
-// A new key enters with count floor+w and error floor. When the sketch holds 2*capacity entries
-// and a new key arrives, one prune raises floor to the (capacity+1)-th largest count and drops
-// every entry at or below it. In Misra-Gries terms (count-floor is the counter) a prune subtracts
-// the same amount from at least capacity+1 counters, so floor never exceeds total/(capacity+1):
-//   - a monitored key's true weight is in [count-err, count];
-//   - an unmonitored key's true weight is at most floor, so every key heavier than
-//     total/(capacity+1) is monitored (the classic sketch with capacity entries promises
-//     total/capacity).
+// The filter is an array of cells indexed by the key's hash. Invariant: the true weight of every
+// unmonitored key is at most its cell, and no cell exceeds floor. An unmonitored key of weight w
+// whose cell c has c+w ≤ floor only adds w to the cell (nothing is inserted: most keys of a
+// long-tailed stream stay there); otherwise it enters with count c+w and error c. A prune
+// (when 2*capacity entries are monitored and a key must enter) raises floor to the
+// (capacity+1)-th largest count, drops every entry at or below it and writes each dropped count
+// into its cell (the cell keeps the larger of the two). While fewer than capacity keys are
+// monitored every new key enters, so a sketch that has seen capacity keys lists capacity.
 //
-// The classic sketch replaces its minimum entry on every unmonitored key (a hash-table delete
-// and insert and a heap sift, on most records of a long-tailed stream); here an unmonitored key
-// costs one insert, and a prune (a selection over the counts and a table rebuild) comes once per
-// capacity new keys at most. Nothing allocates after the first fill.
+// Why the guarantees of Space-Saving hold:
+//   - a cell only grows while it stays ≤ floor, and a dropped count written into it is ≤ the new
+//     floor, so no cell exceeds floor; a key entering from cell c has true weight ≤ c+w = count,
+//     and count-err = w ≤ true weight;
+//   - a cell is an upper bound for each of its unmonitored keys: adding w to it raises every
+//     member's bound, a dropped key's count (≥ its true weight) is written into it, and a cell
+//     never decreases; so an unmonitored key's true weight is at most floor;
+//   - floor ≤ total/(capacity+1): with count-floor as a Misra-Gries counter, a key enters with a
+//     counter of at most w (c ≤ floor), weight kept in cells adds to no counter, and a prune that
+//     raises floor by d subtracts d from at least capacity+1 counters (every entry at or above
+//     the new floor). Counters never go below zero and grow by at most the total weight.
+//
+// So a monitored key's true weight is in [count-err, count] with err ≤ floor, and every key
+// heavier than total/(capacity+1) is monitored (the classic sketch with capacity entries
+// promises total/capacity). The classic sketch replaces its minimum entry on every unmonitored
+// key (a hash-table delete and insert and a heap sift, on most records of a long-tailed stream);
+// here an unmonitored key costs a table probe and a cell update, or an insert, and a prune (a
+// selection over the counts and a table rebuild) comes once per capacity inserts at most.
+// Nothing allocates after the first fill.
 type spaceSaving[V any] struct {
 	capacity int
 	seed     uint64
@@ -42,6 +58,10 @@ type spaceSaving[V any] struct {
 	table    []ssSlot  // linear probing, load ≤ 1/2
 	mask     uint64
 	scratch  []uint64 // the counts, for a prune's selection
+	// filter holds, by hash, an upper bound of the true weight of every unmonitored key with
+	// that hash; no cell exceeds floor.
+	filter []uint64
+	fmask  uint64
 }
 
 func newSpaceSaving[V any](capacity int, seed uint64) spaceSaving[V] {
@@ -54,8 +74,13 @@ func newSpaceSaving[V any](capacity int, seed uint64) spaceSaving[V] {
 		table:    make([]ssSlot, size),
 		mask:     uint64(size - 1),
 		scratch:  make([]uint64, 0, 2*capacity),
+		filter:   make([]uint64, size),
+		fmask:    uint64(size - 1),
 	}
 }
+
+// cell returns the filter cell of hash h. Its bits are apart from the table's index and tag.
+func (s *spaceSaving[V]) cell(h uint64) *uint64 { return &s.filter[(h>>16)&s.fmask] }
 
 // reset empties the sketch, keeping its memory.
 func (s *spaceSaving[V]) reset() {
@@ -63,10 +88,20 @@ func (s *spaceSaving[V]) reset() {
 	s.entries = s.entries[:0]
 	s.vals = s.vals[:0]
 	clear(s.table)
+	clear(s.filter)
 }
 
-// add adds weight w to key k and returns k's value, zeroed when k was not monitored before.
-// The pointer is valid until the next add.
+// fillFilter sets every filter cell to floor: after a restore, which knows only that an
+// unmonitored key weighs at most floor.
+func (s *spaceSaving[V]) fillFilter() {
+	for i := range s.filter {
+		s.filter[i] = s.floor
+	}
+}
+
+// add adds weight w to key k and returns k's value, zeroed when k was not monitored before, or
+// nil when k stays unmonitored (its weight went to its filter cell). The pointer is valid until
+// the next add.
 func (s *spaceSaving[V]) add(k pairKey, w uint64) *V {
 	h := k.hash(s.seed)
 	tag := uint32(h >> 32)
@@ -80,12 +115,23 @@ func (s *spaceSaving[V]) add(k pairKey, w uint64) *V {
 		}
 		i = (i + 1) & s.mask
 	}
+	// Unmonitored: the key's weight stays in its filter cell while the cell can hold it under the
+	// floor (w ≤ floor-cell cannot overflow: no cell exceeds floor).
+	c := s.cell(h)
+	if len(s.entries) >= s.capacity && w <= s.floor-*c {
+		*c += w
+		return nil
+	}
 	if len(s.entries) == cap(s.entries) {
-		s.prune()
+		s.prune() // raises the floor (and maybe the cell): the key may now fit its cell
+		if w <= s.floor-*c {
+			*c += w
+			return nil
+		}
 		i = s.free(h)
 	}
 	n := len(s.entries)
-	s.entries = append(s.entries, ssEntry{key: k, h: h, count: s.floor + w, err: s.floor})
+	s.entries = append(s.entries, ssEntry{key: k, h: h, count: *c + w, err: *c})
 	var zero V
 	s.vals = append(s.vals, zero)
 	s.table[i] = ssSlot{tag: tag, idx1: int32(n) + 1}
@@ -117,6 +163,9 @@ func (s *spaceSaving[V]) prune() {
 				s.vals[kept] = s.vals[i]
 			}
 			kept++
+		} else {
+			c := s.cell(s.entries[i].h)
+			*c = max(*c, s.entries[i].count)
 		}
 	}
 	s.entries = s.entries[:kept]

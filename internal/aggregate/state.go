@@ -329,6 +329,8 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 			}
 			ps.saturated = src.Saturated
 		}
+		b.talkers.fillFilter()
+		b.rejected.fillFilter()
 	}
 	return nil
 }

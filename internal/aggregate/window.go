@@ -70,7 +70,7 @@ func (b *bucket) portCounts(idx int32, nkeys int) *byAction {
 // protocols, which add no port).
 func (b *bucket) addRejected(src addrKey, dstPort uint16, hasPort bool) {
 	ps := b.rejected.add(src, 1)
-	if hasPort {
+	if ps != nil && hasPort {
 		ps.add(dstPort)
 	}
 }
