@@ -13,7 +13,7 @@ import (
 
 // TestFaults: 5xx answers (500 and 503), slow answers (1.5 s) and connections dropped in the
 // middle of a 200 answer hit 30 % of the FilterLogEvents calls at random, the kind changing every
-// 2 s, for a bounded time. flowd must lose nothing and count nothing twice (exact counts), and
+// 2 s (each kind once per 8 s, in a random order), for a bounded time. flowd must lose nothing and count nothing twice (exact counts), and
 // survive (alive, no panic).
 func TestFaults(t *testing.T) {
 	t.Parallel()
@@ -36,8 +36,14 @@ func TestFaults(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	used := map[emulator.FaultKind]int{}
 	time.Sleep(5 * time.Second)
+	// Every kind once per round of len(kinds) periods, in a random order each round.
+	var order []int
 	for time.Now().Before(faultEnd) {
-		k := kinds[rng.IntN(len(kinds))]
+		if len(order) == 0 {
+			order = rng.Perm(len(kinds))
+		}
+		k := kinds[order[0]]
+		order = order[1:]
 		used[k.Kind]++
 		if err := c.emu.SetFault(emulator.OpFilterLogEvents, k); err != nil {
 			r.fatal("set fault: %v", err)
