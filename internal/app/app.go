@@ -71,7 +71,8 @@ type App struct {
 
 	// published is the snapshot the collector serves when checkpoints are on: the one
 	// captured with the last checkpoint written.
-	published atomic.Pointer[aggregate.Snapshot]
+	published       atomic.Pointer[aggregate.Snapshot]
+	publishedCounts atomic.Pointer[recordCounts]
 
 	counts        counters
 	malformedWarn *warnLimiter

@@ -309,8 +309,10 @@ func TestAppCheckpointRestart(t *testing.T) {
 	a := env.newApp(t, path)
 	base := "http://" + a.Addrs()[0].String()
 	stop := run(t, a)
-	waitFor(t, base, "records read", func(m map[string]float64) bool {
-		return m[`flowd_records_total{status="ok"}`] == 30
+	// With a checkpoint file, counts publish at checkpoints (an hour apart here): wait on ingest's
+	// live event count, then stop, which drains the queue and writes the final checkpoint.
+	waitFor(t, base, "events read", func(m map[string]float64) bool {
+		return m[`flowd_ingest_events_total{log_group="/aws/vpc/flow-logs"}`] == 32
 	})
 	stop()
 
@@ -321,6 +323,10 @@ func TestAppCheckpointRestart(t *testing.T) {
 	m := scrape(t, base)
 	if got := m[`flowd_flows_total{action="accept",port="443",protocol="tcp"}`]; got != float64(env.accepted) {
 		t.Errorf("restored accept flows = %v, want %d", got, env.accepted)
+	}
+	// Records by fate are checkpointed like the domain counters: restored, not reset to zero.
+	if got := m[`flowd_records_total{status="ok"}`]; got != 30 {
+		t.Errorf("restored flowd_records_total{status=\"ok\"} = %v, want 30", got)
 	}
 	watermark := float64(time.Now().Unix())
 	waitFor(t, base, "a pass after the restart", func(m map[string]float64) bool {
@@ -336,6 +342,9 @@ func TestAppCheckpointRestart(t *testing.T) {
 		if m[k] != want {
 			t.Errorf("after restart %s = %v, want %v (counted twice or lost)", k, m[k], want)
 		}
+	}
+	if rc := b.publishedCounts.Load(); rc == nil || rc.OK != 30 {
+		t.Errorf("after restart the published records ok = %+v, want 30 (counted twice or lost)", rc)
 	}
 	if cp, err := ingest.ReadCheckpoint(filepath.Join(env.dir, "checkpoint")); err != nil || len(cp.App) == 0 {
 		t.Errorf("checkpoint: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,22 +14,36 @@ import (
 	"github.com/flowd-dev/flowd/internal/ingest"
 )
 
-// restore loads the checkpoint into the ingest manager and the aggregator, and publishes the
-// restored counts. A missing or unusable file is logged, never fatal.
+// consumerState is what the app adds to ingest's checkpoint: everything counted from the events
+// ingest has handed over, captured at the same cut as ingest's positions.
+type consumerState struct {
+	Aggregate *aggregate.State
+	Records   recordCounts
+}
+
+// restore loads the checkpoint into the ingest manager, the aggregator and the record counters,
+// and publishes the restored counts. A missing or unusable file is logged, never fatal.
 func (a *App) restore(mgr *ingest.Manager, path string) {
 	blob := mgr.RestoreFile(path)
 	if blob != nil {
-		var st aggregate.State
+		var st consumerState
 		err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&st)
-		if err == nil {
-			err = a.agg.Restore(&st)
+		if err == nil && st.Aggregate == nil {
+			err = errors.New("no aggregator state")
 		}
-		if err != nil {
+		if err == nil {
+			err = a.agg.Restore(st.Aggregate)
+		}
+		if err == nil {
+			a.counts.seed(st.Records)
+		} else {
 			// Positions are restored but counters are not: counters restart from zero, which
 			// Prometheus reads as a counter reset rather than as a spike.
-			a.log.Error("aggregator state in the checkpoint unusable, counters start from zero", zap.String("path", path), zap.Error(err))
+			a.log.Error("counts in the checkpoint unusable, counters start from zero", zap.String("path", path), zap.Error(err))
 		}
 	}
+	rc := a.counts.load()
+	a.publishedCounts.Store(&rc)
 	a.published.Store(a.agg.Snapshot())
 }
 
@@ -56,9 +71,10 @@ func (a *App) saveCheckpoint(ctx context.Context, path string) error {
 	defer a.ckptMu.Unlock()
 	mgr := a.mgr.Load()
 	var snap *aggregate.Snapshot
+	var rc recordCounts
 	err := mgr.SaveCheckpoint(ctx, path, func() ([]byte, error) {
-		st := a.agg.State()
-		snap = a.agg.Snapshot()
+		st := consumerState{Aggregate: a.agg.State(), Records: a.counts.load()}
+		snap, rc = a.agg.Snapshot(), st.Records
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(st); err != nil {
 			return nil, fmt.Errorf("encode aggregator state: %w", err)
@@ -72,6 +88,7 @@ func (a *App) saveCheckpoint(ctx context.Context, path string) error {
 	a.ckptLast.Store(a.clock.Now().UnixMilli())
 	a.ckptBytes.Store(mgr.Stats().CheckpointBytes)
 	a.published.Store(snap)
+	a.publishedCounts.Store(&rc)
 	return nil
 }
 

@@ -24,6 +24,14 @@ type batchCounts struct {
 	byKind                                     [numKinds]uint64
 }
 
+// recordCounts is a copy of the record counters, as the checkpoint keeps them: records by fate
+// are counted exactly like the domain counters (restored on start, published with the
+// checkpoint), so a restart neither resets nor re-counts flowd_records_total.
+type recordCounts struct {
+	OK, NoData, SkipData, Malformed, Unmatched uint64
+	ByKind                                     [numKinds]uint64
+}
+
 func (c *counters) add(b *batchCounts) {
 	c.ok.Add(b.ok)
 	c.noData.Add(b.noData)
@@ -37,6 +45,30 @@ func (c *counters) add(b *batchCounts) {
 	}
 }
 
+// load copies the record counters (not the panic count, which is about this process).
+func (c *counters) load() recordCounts {
+	rc := recordCounts{
+		OK: c.ok.Load(), NoData: c.noData.Load(), SkipData: c.skipData.Load(),
+		Malformed: c.malformed.Load(), Unmatched: c.unmatched.Load(),
+	}
+	for i := range c.byKind {
+		rc.ByKind[i] = c.byKind[i].Load()
+	}
+	return rc
+}
+
+// seed sets the record counters to restored values, before any worker runs.
+func (c *counters) seed(rc recordCounts) {
+	c.ok.Store(rc.OK)
+	c.noData.Store(rc.NoData)
+	c.skipData.Store(rc.SkipData)
+	c.malformed.Store(rc.Malformed)
+	c.unmatched.Store(rc.Unmatched)
+	for i := range c.byKind {
+		c.byKind[i].Store(rc.ByKind[i])
+	}
+}
+
 // kindLabels are the reason labels by kind index, computed once.
 var kindLabels = func() (out [numKinds]string) {
 	for i := range out {
@@ -45,18 +77,16 @@ var kindLabels = func() (out [numKinds]string) {
 	return out
 }()
 
-// stats returns the counters for the metrics collector; parse errors list every known reason,
+// stats returns the counts for the metrics collector; parse errors list every known reason,
 // zeros included, so the series exist from the start.
-func (c *counters) stats() metrics.PipelineStats {
+func (rc recordCounts) stats() metrics.PipelineStats {
 	s := metrics.PipelineStats{
 		Records: metrics.RecordCounts{
-			OK: c.ok.Load(), NoData: c.noData.Load(), SkipData: c.skipData.Load(),
-			Malformed: c.malformed.Load(), Unmatched: c.unmatched.Load(),
+			OK: rc.OK, NoData: rc.NoData, SkipData: rc.SkipData,
+			Malformed: rc.Malformed, Unmatched: rc.Unmatched,
 		},
-		WorkerPanics: c.panics.Load(),
 	}
-	for i := range c.byKind {
-		n := c.byKind[i].Load()
+	for i, n := range rc.ByKind {
 		if kindLabels[i] == "unknown" && n == 0 {
 			continue
 		}

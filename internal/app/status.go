@@ -13,14 +13,17 @@ import (
 // metricInputs connects the collector to the live state.
 func (a *App) metricInputs() metrics.Inputs {
 	snapshot := a.agg.Snapshot
+	records := func() recordCounts { return a.counts.load() }
 	if a.cfg.Load().Checkpoint.Path != "" {
 		snapshot = a.published.Load
+		records = func() recordCounts { return *a.publishedCounts.Load() }
 	}
 	return metrics.Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snapshot() },
 		Ingest:   func() ingest.Stats { return a.mgr.Load().Stats() },
 		Pipeline: func() metrics.PipelineStats {
-			s := a.counts.stats()
+			s := records().stats()
+			s.WorkerPanics = a.counts.panics.Load()
 			s.QueueDepth, s.QueueCapacity, s.Workers = len(a.queue), cap(a.queue), a.workers
 			return s
 		},

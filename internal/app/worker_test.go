@@ -107,7 +107,7 @@ func TestWorkerCounts(t *testing.T) {
 	w := &worker{a: a, recs: make([]parse.Record, 2), cache: map[string]*parse.Matcher{}} // 2: chunks are flushed mid-batch
 	w.handle(batchOf("g", workerLines))
 	w.handle(batchOf("unknown-source", workerLines[:2]))
-	s := a.counts.stats()
+	s := a.counts.load().stats()
 	want := map[string]uint64{"ok": 2, "nodata": 1, "skipdata": 1, "malformed": 2, "unmatched": 3}
 	got := map[string]uint64{"ok": s.Records.OK, "nodata": s.Records.NoData, "skipdata": s.Records.SkipData, "malformed": s.Records.Malformed, "unmatched": s.Records.Unmatched}
 	for k, v := range want {

@@ -59,7 +59,7 @@ func TestFaults(t *testing.T) {
 	if err != nil {
 		r.fatal("%v", err)
 	}
-	compareTruth(r, s, truth, true)
+	compareTruth(r, s, truth)
 	emu := c.filterCalls()
 	r.set("fault_s", faultFor.Seconds())
 	r.set("calls", emu.Calls)

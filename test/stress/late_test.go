@@ -59,7 +59,7 @@ func TestLateDelivery(t *testing.T) {
 	if err != nil {
 		r.fatal("%v", err)
 	}
-	compareTruth(r, s, truth, true)
+	compareTruth(r, s, truth)
 
 	wantLate := 0
 	for _, e := range c.emu.GroundTruth(c.group) {

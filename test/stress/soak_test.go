@@ -61,7 +61,7 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		r.fatal("%v", err)
 	}
-	compareTruth(r, s, truth, true)
+	compareTruth(r, s, truth)
 	var flat []sample
 	for _, x := range samples {
 		if x.at >= warmup {

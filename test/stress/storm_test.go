@@ -158,7 +158,7 @@ func TestThrottlingStorm(t *testing.T) {
 	if err != nil {
 		r.fatal("%v", err)
 	}
-	compareTruth(r, s, truth, true)
+	compareTruth(r, s, truth)
 
 	emu := c.filterCalls()
 	most10, inStorm := q.maxInWindow(10*time.Second, stormStart, stormEnd)
