@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,26 +31,18 @@ var httpClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transpo
 // sums scrapes /metrics and sums the samples of family by the given label.
 func sums(t *testing.T, base, family, label string) map[string]float64 {
 	t.Helper()
-	resp, err := httpClient.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	m := exposition(base)
+	if m == nil {
+		t.Fatalf("scrape %s/metrics failed", base)
 	}
-	defer resp.Body.Close()
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 4<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, family+"{") {
+	for series, v := range m {
+		labels, ok := strings.CutPrefix(series, family+"{")
+		if !ok {
 			continue
 		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad sample %q", line)
-		}
 		key := ""
-		for _, l := range strings.Split(line[len(family)+1:strings.LastIndexByte(line[:i], '}')], ",") {
+		for _, l := range strings.Split(strings.TrimSuffix(labels, "}"), ",") {
 			if k, val, ok := strings.Cut(l, "="); ok && k == label {
 				key = strings.Trim(val, `"`)
 			}
