@@ -11,10 +11,8 @@ import (
 type addrBits struct{ hi, lo uint64 }
 
 func bitsOf(a netip.Addr) addrBits {
-	if a.Is4() {
-		b := a.As4()
-		return addrBits{lo: 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))}
-	}
+	// As16 gives an IPv4 address in its IPv4-mapped form (0xffff<<32 | v4 in the low word), so one
+	// branch-free path serves both families.
 	b := a.As16()
 	return addrBits{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }

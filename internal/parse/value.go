@@ -57,16 +57,11 @@ func digits8(w uint64) (int, uint64) {
 	// the high bit), has the high bit set, or is below '0' (subtracting 0x30 from it with the
 	// high bit forced clears the high bit). No step carries across bytes.
 	nonDigit := ((w &^ highs) + 0x46*ones | w | ^((w | highs) - 0x30*ones)) & highs
-	k := 8
-	if nonDigit != 0 {
-		k = bits.TrailingZeros64(nonDigit) >> 3
-		if k == 0 {
-			return 0, 0
-		}
-		// Keep the k digits and move them to the top: the emptied low bytes read as leading
-		// zeros.
-		w <<= (8 - k) * 8
-	}
+	// The lowest non-digit byte ends the number: k digits (8 when there is none, since
+	// TrailingZeros64(0) is 64). Keep them and move them to the top: the emptied low bytes read as
+	// leading zeros (a shift by 64, when k is 0, leaves nothing).
+	k := bits.TrailingZeros64(nonDigit) >> 3
+	w <<= uint(8-k) * 8
 	// Combine pairs of digits, then pairs of pairs, then the two halves.
 	w &= 0x0F0F0F0F0F0F0F0F
 	w = (w * (10<<8 + 1)) >> 8 & 0x00FF00FF00FF00FF
