@@ -64,7 +64,7 @@ func DefaultOptions() Options {
 // buckets keep the ring small (the per-bucket port counts are dense, see internal/aggregate).
 const bucketWidth = 6 * time.Hour
 
-// batchSize is how many records a worker parses before it adds them under one lock.
+// batchSize is how many records a worker parses before it hands them to the counting goroutine.
 const batchSize = 1024
 
 // UsageError is a bad option or format string: the command line must change.
@@ -180,17 +180,34 @@ func (t *tally) bad(opts *Options, file int, name string, no int, reason, msg st
 	}
 }
 
-// run reads the inputs in order on this goroutine and parses and adds their chunks on a pool of
-// workers (parsing is most of the work; the aggregator takes one lock per batch).
+// run reads the inputs in order on this goroutine, parses their chunks on a pool of workers and
+// counts the parsed batches on one more goroutine, the only one that touches the aggregator.
+// With the aggregator behind a lock shared by the workers, they took turns at it and spun on the
+// lock; here parsing and counting overlap, and the workers never wait for each other.
 func (a *analysis) run(ctx context.Context, names []string, format *parse.Format, stdin io.Reader) error {
 	workers := min(runtime.GOMAXPROCS(0), 4)
 	chunks := make(chan chunk, 2*workers)
+	// Batches go round: a worker fills a free one, the counter adds it and frees it. Two per
+	// worker let a worker parse while its last batch is counted.
+	full := make(chan []parse.Record, 2*workers)
+	free := make(chan []parse.Record, 2*workers)
+	for range 2 * workers {
+		free <- make([]parse.Record, batchSize)
+	}
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		for batch := range full {
+			a.agg.AddBatch(batch)
+			free <- batch[:cap(batch)]
+		}
+	}()
 	tallies := make([]*tally, workers+1) // the last one is the reader's
 	var wg sync.WaitGroup
 	for i := range workers {
 		t := &tally{reasons: map[string]uint64{}}
 		tallies[i] = t
-		wg.Go(func() { a.work(chunks, t) })
+		wg.Go(func() { a.work(chunks, full, free, t) })
 	}
 	reader := &tally{reasons: map[string]uint64{}}
 	tallies[workers] = reader
@@ -205,6 +222,8 @@ func (a *analysis) run(ctx context.Context, names []string, format *parse.Format
 	}
 	close(chunks)
 	wg.Wait()
+	close(full)
+	<-counted
 	if err != nil {
 		return err
 	}
@@ -289,9 +308,10 @@ func (a *analysis) readFile(i int, name string, format *parse.Format, stdin io.R
 // reasonTooLong is the malformed reason of lines over --max-line-bytes.
 const reasonTooLong = "line_too_long"
 
-// work parses the chunks it receives into batches and adds them to the aggregator.
-func (a *analysis) work(chunks <-chan chunk, t *tally) {
-	batch := make([]parse.Record, batchSize)
+// work parses the chunks it receives into batches taken from free and sends each full batch to
+// full, for the counting goroutine.
+func (a *analysis) work(chunks <-chan chunk, full chan<- []parse.Record, free <-chan []parse.Record, t *tally) {
+	batch := <-free
 	n := 0
 	for c := range chunks {
 		for len(t.perFile) <= c.file {
@@ -321,12 +341,12 @@ func (a *analysis) work(chunks <-chan chunk, t *tally) {
 			t.perFile[c.file].Records++
 			// The records refer into the chunk strings, which stay valid while referenced.
 			if n++; n == len(batch) {
-				a.agg.AddBatch(batch)
-				n = 0
+				full <- batch
+				batch, n = <-free, 0
 			}
 		}
 	}
-	a.agg.AddBatch(batch[:n])
+	full <- batch[:n]
 }
 
 func isBlank(s string) bool {
