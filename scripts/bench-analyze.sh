@@ -67,8 +67,10 @@ measure() {
 }
 
 echo "awk: $(readlink -f "$(command -v awk)")"
-measure flowd-analyze "${analyze[@]}" --output json "$tmp/flows.log"
-measure awk awk '{f[$13" "$7]++; b[$13" "$7]+=$10} END{for (k in f) print k, f[k], b[k]}' "$tmp/flows.log"
+measure flowd-analyze "${analyze[@]}" --output json "$tmp/flows.log" | tee "$tmp/report"
+measure awk awk '{f[$13" "$7]++; b[$13" "$7]+=$10} END{for (k in f) print k, f[k], b[k]}' "$tmp/flows.log" | tee -a "$tmp/report"
+awk '/^flowd-analyze/ {fw = $3; fc = $5} /^awk / {aw = $3; ac = $5}
+  END {printf "flowd analyze vs awk: %.1fx in wall time, %.1fx in CPU time\n", aw / fw, ac / fc}' "$tmp/report"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 grep -o '"records": [0-9]*' "$tmp/flowd-analyze.out" | head -1
 echo "awk keys: $(wc -l < "$tmp/awk.out")"

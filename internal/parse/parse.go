@@ -84,23 +84,27 @@ func (f *Format) Parse(line string, r *Record) error {
 	i := 0
 	var absent FieldSet // fields written "-"
 	for col, field := range f.fields {
-		// i is at the first byte of this field, or at leading or repeated spaces.
-		for i < n && isSpace(line[i]) {
-			i++
-		}
-		if i >= n {
-			r.Present = f.presentBefore(col, absent)
-			return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(f.fields)}
+		// i is at the first byte of this field, or at leading or repeated spaces. One compare
+		// settles the common case, a value starting above '-' (a digit, a letter): spaces, a
+		// "-", the end of the line and odd bytes take the longer way.
+		if i >= n || line[i] <= '-' {
+			for i < n && isSpace(line[i]) {
+				i++
+			}
+			if i >= n {
+				r.Present = f.presentBefore(col, absent)
+				return &Error{Kind: KindFieldCount, Position: col + 1, Got: col, Want: len(f.fields)}
+			}
+			if line[i] == '-' && (i+1 == n || isSpace(line[i+1])) {
+				if field == FieldUnknown {
+					r.Opaque = append(r.Opaque, line[i:i+1])
+				}
+				absent |= 1 << field
+				i += 2 // past the separator (or past the end: the next column sees i >= n)
+				continue
+			}
 		}
 		start := i
-		if line[i] == '-' && (i+1 == n || isSpace(line[i+1])) {
-			if field == FieldUnknown {
-				r.Opaque = append(r.Opaque, line[i:i+1])
-			}
-			absent |= 1 << field
-			i += 2 // past the separator (or past the end: the next column sees i >= n)
-			continue
-		}
 		var bad ErrorKind
 		if limit := numberMax[field]; limit != 0 {
 			var v uint64
