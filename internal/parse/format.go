@@ -18,6 +18,7 @@ type Format struct {
 	opaque []string // names of the opaque columns, in order
 	set    FieldSet // the known fields of the format
 	spec   string   // canonical ${...} form
+	v2     bool     // the fields are DefaultFormat's: Parse tries parseV2 first
 }
 
 // Compile compiles a format string. It accepts the EC2 API form (`${version} ${srcaddr}`),
@@ -74,6 +75,7 @@ func Compile(spec string) (*Format, error) {
 		b.WriteByte('}')
 	}
 	f.spec = b.String()
+	f.v2 = isV2(f.fields)
 	return f, nil
 }
 

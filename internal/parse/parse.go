@@ -79,6 +79,14 @@ func load64(s string, i int) uint64 {
 // port, count and timestamp AWS writes) are converted inline, sixteen bytes at a time; anything
 // else, and lines too short to load sixteen bytes, goes to scanUint, which decides.
 func (f *Format) Parse(line string, r *Record) error {
+	if f.v2 && parseV2(line, r) {
+		return nil
+	}
+	return f.parse(line, r)
+}
+
+// parse is Parse for any line of any format (see Parse).
+func (f *Format) parse(line string, r *Record) error {
 	*r = Record{Opaque: r.Opaque[:0]}
 	n := len(line)
 	i := 0
