@@ -2,7 +2,11 @@
 // input, printed as a table or as JSON.
 //
 // Inputs are read in 1 MiB chunks; each chunk becomes one string and its lines are parsed in
-// place into a reused batch of records, added under one lock (no copy or allocation per line).
+// place, on a pool of workers, into reused batches of records (no copy or allocation per line),
+// which one more goroutine, the only one that touches the aggregator, counts. The top lists are
+// sketch estimates: batches are counted in the order the workers finish them, so two runs over
+// the same input can list different entries within the reported error bounds; every count is
+// exact and the same.
 // gzip is recognised by its magic number, whatever the file name; concatenated gzip members
 // (as S3 writes them) are read in full. An input whose first non-blank line is a header of field
 // names (S3 plain-text exports) is parsed with the format that header declares; other inputs use
