@@ -61,13 +61,14 @@ func (a *attributor) port(proto uint8, src, dst uint16, flags uint8, flagsOK boo
 		return max(src, dst)
 	}
 	// 3. A side below EphemeralStart is a well-known or registered service port; if both are, the
-	// lower one (NTP 123<->123, a privileged client port talking to SSH).
-	if src < a.ephemeralStart || dst < a.ephemeralStart {
-		return min(src, dst)
-	}
+	// lower one (NTP 123<->123, a privileged client port talking to SSH): min(src, dst) below.
 	// 4. Both sides look ephemeral. For TCP, the handshake says who the server is when the
 	// interval saw it: SYN-ACK is sent by the server, a SYN alone by the client.
-	if proto == protoTCP && flagsOK {
+	// (Rule 4 is tested first because rules 3 and 5 give the same answer: the formats without
+	// tcp-flags, the default one among them, then decide with no branch on the ports, which
+	// requests and replies make unpredictable.)
+	lower := min(src, dst)
+	if proto == protoTCP && flagsOK && lower >= a.ephemeralStart {
 		switch flags & tcpSYNACK {
 		case tcpSYNACK:
 			return src
@@ -78,7 +79,7 @@ func (a *attributor) port(proto uint8, src, dst uint16, flags uint8, flagsOK boo
 	// 5. Otherwise the lower port: servers listen on lower ports than the clients' ephemeral
 	// ranges (8080, 5432, 9092 against 32768+), and the rule gives a request and its reply the
 	// same port, which "the destination port" would not (a reply from 8080 goes to 51234).
-	return min(src, dst)
+	return lower
 }
 
 // servicePort returns the service port of r and false when r's protocol needs ports that r lacks.
