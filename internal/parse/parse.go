@@ -12,19 +12,7 @@ func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || '\t' <= c && c <= '\
 
 // CountFields returns the number of fields in line: the runs of non-space bytes (see Parse for
 // what counts as a space). It allocates nothing.
-func CountFields(line string) int {
-	n := 0
-	inField := false
-	for i := 0; i < len(line); i++ {
-		if isSpace(line[i]) {
-			inField = false
-		} else if !inField {
-			inField = true
-			n++
-		}
-	}
-	return n
-}
+func CountFields(line string) int { return countFieldsUpTo(line, len(line)+1) }
 
 // tokenEnd returns the index of the first space at or after i, or len(line).
 //
