@@ -80,33 +80,37 @@ func classify(ctx context.Context, err error) errorClass {
 		case code == "InvalidParameterException":
 			return classInvalidParameter
 		}
-		var re *smithyhttp.ResponseError
-		if errors.As(err, &re) {
-			switch status := re.HTTPStatusCode(); {
-			case status == 429:
-				return classThrottled
-			case status >= 500:
-				return classTransient
-			}
+		if c, ok := statusClass(err); ok {
+			return c
 		}
 		return classPermanent
 	}
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) {
-		switch status := re.HTTPStatusCode(); {
-		case status == 429:
-			return classThrottled
-		case status >= 500:
-			return classTransient
-		case status >= 400:
-			return classPermanent
-		}
+	if c, ok := statusClass(err); ok {
+		return c
 	}
 	var se *smithy.SerializationError
 	if errors.As(err, &se) {
 		return classPermanent
 	}
 	return classTransient
+}
+
+// statusClass classifies err by the HTTP status of its response, when it has an error status:
+// 429 is throttling, 5xx transient, other 4xx permanent.
+func statusClass(err error) (errorClass, bool) {
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) {
+		return 0, false
+	}
+	switch status := re.HTTPStatusCode(); {
+	case status == 429:
+		return classThrottled, true
+	case status >= 500:
+		return classTransient, true
+	case status >= 400:
+		return classPermanent, true
+	}
+	return 0, false
 }
 
 // ErrLogGroupNotFound is returned by a CloudWatch source whose log group does not exist.
