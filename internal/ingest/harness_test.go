@@ -295,6 +295,22 @@ func waitSettled(t testing.TB, m *Manager, sources int, ts int64) {
 }
 
 // runManager runs m with a queue and a collector; stop cancels, waits and closes the queue.
+// startFromCheckpoint builds a Manager from opts, restores it and a new collector from the
+// checkpoint at path (a missing file is a first start) and runs them: what a restarted daemon
+// does.
+func startFromCheckpoint(t testing.TB, env *testEnv, opts Options, clock Clock, path string) (*Manager, *collector, func()) {
+	t.Helper()
+	m, err := New(opts, env.clients(), clock, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(m.Barrier())
+	if err := c.restore(m.RestoreFile(path)); err != nil {
+		t.Fatalf("restore consumer state: %v", err)
+	}
+	return m, c, runManager(t, m, c)
+}
+
 func runManager(t testing.TB, m *Manager, c *collector) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -144,15 +144,7 @@ func TestKillNineChild(t *testing.T) {
 		StartPosition: "-1m",
 		PageLimit:     testPageEvents,
 	}
-	m, err := New(opts, env.clients(), clock, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newCollector(m.Barrier())
-	if err := c.restore(m.RestoreFile(path)); err != nil {
-		t.Fatalf("restore consumer state: %v", err)
-	}
-	stop := runManager(t, m, c)
+	m, c, stop := startFromCheckpoint(t, env, opts, clock, path)
 	ctx := context.Background()
 	for {
 		<-clock.After(30 * time.Second)

@@ -93,15 +93,7 @@ func TestRestartFromCheckpoint(t *testing.T) {
 			}
 			emittedBefore := m1.Stats().EventsRead
 
-			m2, err := New(opts, env.clients(), clock, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c2 := newCollector(m2.Barrier())
-			if err := c2.restore(m2.RestoreFile(path)); err != nil {
-				t.Fatalf("restore consumer state: %v", err)
-			}
-			stop2 := runManager(t, m2, c2)
+			m2, c2, stop2 := startFromCheckpoint(t, env, opts, clock, path)
 			if err := <-feedDone; err != nil {
 				t.Fatalf("feed: %v", err)
 			}
