@@ -24,9 +24,9 @@ const (
 
 // Options are the settings of one analysis. Start from DefaultOptions.
 type Options struct {
-	// LogFormat is the flow log format of inputs without an S3 header line; "" is the default
-	// (version 2) format. Any spelling parse.Compile accepts.
-	LogFormat string
+	// LogFormats are the flow log formats of inputs without an S3 header line; none is the
+	// default (version 2) format. Any spelling parse.Compile accepts.
+	LogFormats []string
 	// Output is OutputTable or OutputJSON.
 	Output string
 	// MaxPorts, MaxInterfaces and TopK are the aggregator's caps: high by default, so that the
@@ -101,9 +101,12 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	if opts.Output != OutputTable && opts.Output != OutputJSON {
 		return &UsageError{fmt.Errorf("--output %q: must be %q or %q", opts.Output, OutputTable, OutputJSON)}
 	}
-	spec := opts.LogFormat
-	if spec == "" {
-		spec = parse.DefaultFormat
+	if len(opts.LogFormats) > 1 {
+		return &UsageError{fmt.Errorf("--log-format given %d times: one format per run", len(opts.LogFormats))}
+	}
+	spec := parse.DefaultFormat
+	if len(opts.LogFormats) == 1 {
+		spec = opts.LogFormats[0]
 	}
 	format, err := parse.Compile(spec)
 	if err != nil {

@@ -28,7 +28,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts := DefaultOptions()
 	fs := flag.NewFlagSet("flowd analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&opts.LogFormat, "log-format", "", "flow log format of inputs without an S3 header line (default: the version 2 default format)")
+	fs.Func("log-format", "flow log format of inputs without an S3 header line (default: the version 2 default format)", func(v string) error {
+		opts.LogFormats = append(opts.LogFormats, v)
+		return nil
+	})
 	fs.StringVar(&opts.Output, "output", opts.Output, "output: table or json")
 	fs.IntVar(&opts.MaxPorts, "max-ports", opts.MaxPorts, "distinct (protocol, service port) keys before folding into other")
 	fs.IntVar(&opts.MaxInterfaces, "max-interfaces", opts.MaxInterfaces, "distinct interface ids before folding into other")
