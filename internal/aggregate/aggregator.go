@@ -14,9 +14,11 @@ type Clock interface{ Now() time.Time }
 
 // ifaceCounts are the cumulative counts of one interface key.
 type ifaceCounts struct {
-	flows    byAction
+	flows    byDirection
 	noData   uint64
 	skipData uint64
+	own      [2]ownGuess // the interface's own IPv4 and IPv6 address, for direction inference
+	info     ifaceInfo
 }
 
 // Aggregator counts flow records into cumulative counters and event-time sliding windows.
@@ -43,9 +45,11 @@ type Aggregator struct {
 // mutable is the counting state of an Aggregator.
 type mutable struct {
 	ports       portTable
-	portCounts  []byAction // by port index
+	portCounts  []byDirection // by port index
 	ifaces      ifaceTable
 	ifaceCounts []ifaceCounts // by interface index
+	dims        dimTables     // the network families (opt-in dimensions)
+	rejects     rejectTable   // rejected flows by (interface, service port, leg)
 
 	flows    uint64
 	noData   uint64
@@ -71,6 +75,7 @@ func New(cfg Config, clock Clock) (*Aggregator, error) {
 	}
 	cfg.Windows = append([]time.Duration(nil), cfg.Windows...)
 	cfg.ServicePorts = append([]uint16(nil), cfg.ServicePorts...)
+	cfg.Dimensions = append([]Dimension(nil), cfg.Dimensions...)
 	a := &Aggregator{
 		cfg:         cfg,
 		clock:       clock,
@@ -94,9 +99,11 @@ func New(cfg Config, clock Clock) (*Aggregator, error) {
 // first, so that a flood of new ports can never fold them.
 func (a *Aggregator) newMutable(withServicePorts bool) mutable {
 	m := mutable{
-		ports:  newPortTable(a.cfg.MaxPorts),
-		ifaces: newIfaceTable(a.cfg.MaxInterfaces),
-		ring:   make([]bucket, ringLen(a.cfg.BucketWidth, time.Duration(a.maxBuckets)*a.cfg.BucketWidth, a.cfg.AllowedLateness)),
+		ports:   newPortTable(a.cfg.MaxPorts, a.cfg.MaxRejectOnlyPorts),
+		ifaces:  newIfaceTable(a.cfg.MaxInterfaces),
+		dims:    newDimTables(a.cfg),
+		rejects: newRejectTable(a.cfg.MaxInterfacePorts),
+		ring:    make([]bucket, ringLen(a.cfg.BucketWidth, time.Duration(a.maxBuckets)*a.cfg.BucketWidth, a.cfg.AllowedLateness)),
 	}
 	if withServicePorts {
 		for _, p := range a.cfg.ServicePorts {
@@ -129,7 +136,7 @@ func (a *Aggregator) AddBatch(records []parse.Record) {
 // growCounts extends the counter slices to the key tables (after a new key).
 func (m *mutable) growCounts() {
 	for len(m.portCounts) < len(m.ports.keys) {
-		m.portCounts = append(m.portCounts, byAction{})
+		m.portCounts = append(m.portCounts, byDirection{})
 	}
 	for len(m.ifaceCounts) < len(m.ifaces.ids) {
 		m.ifaceCounts = append(m.ifaceCounts, ifaceCounts{})
@@ -154,12 +161,16 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 	switch r.LogStatus {
 	case parse.LogStatusNoData:
 		a.noData++
-		a.ifaceCounts[a.iface(r)].noData++
+		ic := &a.ifaceCounts[a.iface(r)]
+		ic.noData++
+		ic.info.learn(r, now)
 		a.status(r, now)
 		return
 	case parse.LogStatusSkipData:
 		a.skipData++
-		a.ifaceCounts[a.iface(r)].skipData++
+		ic := &a.ifaceCounts[a.iface(r)]
+		ic.skipData++
+		ic.info.learn(r, now)
 		a.status(r, now)
 		return
 	}
@@ -190,12 +201,27 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 	}
 	a.flows++
 	act := actionIndex(r.Action)
-	pi := a.ports.lookup(r.Protocol, port)
+	pi := a.ports.lookupAction(r.Protocol, port, act == 0)
 	if int(pi) >= len(a.portCounts) {
 		a.growCounts()
 	}
-	a.portCounts[pi][act].add(r.Packets, r.Bytes)
-	a.ifaceCounts[a.iface(r)].flows[act].add(r.Packets, r.Bytes)
+	ii := a.iface(r)
+	ic := &a.ifaceCounts[ii]
+	var dir Direction
+	if ii >= ifaceFirst {
+		dir = recordDirection(r, &ic.own, a.cfg.InferDirection)
+		ic.info.learn(r, now)
+	} else {
+		dir = recordDirection(r, nil, false)
+	}
+	a.portCounts[pi][dir][act].add(r.Packets, r.Bytes)
+	ic.flows[dir][act].add(r.Packets, r.Bytes)
+	if a.dims.enabled() {
+		a.dims.lookup(r)[dir][act].add(r.Packets, r.Bytes)
+	}
+	if act == 1 {
+		a.addReject(r, ii, pi, port)
+	}
 
 	b := a.observe(r, now)
 	if b == nil {
@@ -287,4 +313,16 @@ func mod(a, n int64) int64 {
 		m += n
 	}
 	return m
+}
+
+// addReject counts rejected flow r of interface index ii and port index pi (service port port)
+// by (interface, port, leg).
+func (a *Aggregator) addReject(r *parse.Record, ii, pi int32, port uint16) {
+	k := rejectKey{iface: ii, port: pi, leg: legOf(r, port)}
+	a.rejects.lookup(k, func() rejectKey {
+		return rejectKey{iface: ifaceOther, port: a.ports.other(r.Protocol), leg: k.leg}
+	}).add(r.Packets, r.Bytes)
+	if len(a.portCounts) < len(a.ports.keys) {
+		a.growCounts() // the "other" port key may be new
+	}
 }

@@ -31,6 +31,8 @@ func attack(i int, iface []byte, r *parse.Record) {
 	if i%1000 == 0 {
 		r.Protocol = uint8(x >> 10) // every protocol number, sometimes
 	}
+	r.Present = r.Present.With(parse.FieldVPCID) // a new VPC id every time too
+	r.VPCID = r.InterfaceID
 }
 
 // unsafeString views b as a string without copying, as a parser's record strings do.
@@ -42,7 +44,7 @@ func checkBounds(t *testing.T, a *Aggregator) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cfg := a.cfg
-	maxPortKeys := cfg.MaxPorts + 256 // the cap plus one "other" per protocol
+	maxPortKeys := cfg.MaxPorts + cfg.MaxRejectOnlyPorts + 256 // the caps plus one "other" per protocol
 	checks := []struct {
 		what      string
 		got, high int
@@ -54,6 +56,9 @@ func checkBounds(t *testing.T, a *Aggregator) {
 		{"interface map", a.ifaces.used, cfg.MaxInterfaces},
 		{"interface table", len(a.ifaces.slots), 4 * max(cfg.MaxInterfaces, 32)},
 		{"interface counters", len(a.ifaceCounts), cfg.MaxInterfaces + ifaceFirst},
+		{"rejected keys", len(a.rejects.keys), cfg.MaxInterfacePorts + 3*256},
+		{"network keys", len(a.dims.keys), cfg.MaxNetworkKeys + 1},
+		{"vpc values", len(a.dims.vals[DimVPC].ids), cfg.MaxDimensionValues + ifaceFirst},
 		{"ring", len(a.ring), int(ringLen(cfg.BucketWidth, cfg.Windows[len(cfg.Windows)-1], cfg.AllowedLateness))},
 	}
 	for i := range a.ring {
@@ -82,7 +87,7 @@ func checkBounds(t *testing.T, a *Aggregator) {
 
 func TestMemoryBoundedUnderCardinalityAttack(t *testing.T) {
 	t.Parallel()
-	a, _ := newTestAggregator(t, nil)
+	a, _ := newTestAggregator(t, func(c *Config) { c.Dimensions = []Dimension{DimAccount, DimVPC} })
 	const n = 1_000_000
 	// The interface ids of every batch are built in the same buffers: if the aggregator kept the
 	// strings instead of copying them, the ids it reports would change under it.

@@ -60,13 +60,34 @@ type Config struct {
 	// Linux clients use 32768-60999 and Windows 49152-65535, so 32768 is a better value for
 	// fleets of Linux clients that talk to services on high ports.
 	EphemeralStart uint16
+
+	// MaxRejectOnlyPorts caps the port keys whose traffic so far is only rejected (scans): they
+	// get their own budget, so that a scan cannot take the series of ports with accepted traffic
+	// (MaxPorts). A reject-only key that later carries accepted traffic moves to the MaxPorts
+	// budget when there is room. Past the cap, new reject-only ports fold into "other".
+	MaxRejectOnlyPorts int
+	// InferDirection infers the direction of records without a flow-direction field from the
+	// interface's own address (see ownGuess); off, they are "unknown".
+	InferDirection bool
+	// Dimensions are the record fields that split the network families (opt-in, each at most once).
+	Dimensions []Dimension
+	// MaxDimensionValues caps the distinct values of each dimension; more fold into "other".
+	MaxDimensionValues int
+	// MaxNetworkKeys caps the combinations of dimension values; more fold into all-"other".
+	MaxNetworkKeys int
+	// MaxInterfacePorts caps the (interface, service port, leg) keys of the rejected flows; more
+	// fold into ("other", the protocol's "other" port, leg).
+	MaxInterfacePorts int
+	// InterfaceInfoTTL is how long an interface's info is reported after its last record.
+	InterfaceInfoTTL time.Duration
 }
 
 // DefaultConfig returns the defaults: 10s buckets; 1m, 5m and 15m windows; 2m allowed lateness
 // (a record's start may trail the newest one of the same delivery by the 1-minute aggregation
 // interval plus up to 60s of capture delay, see the package doc); 5m clock skew; 1000 ports;
 // 2000 interfaces; top 20; scan candidates from 20 distinct rejected ports; ephemeral ports from
-// 1024.
+// 1024; 100 reject-only ports; direction inferred; no dimensions (200 values each, 1000
+// combinations when on); 2000 rejected (interface, port, leg) keys; interface info kept 1h.
 func DefaultConfig() Config {
 	return Config{
 		BucketWidth:       10 * time.Second,
@@ -78,6 +99,13 @@ func DefaultConfig() Config {
 		TopK:              20,
 		ScanPortThreshold: 20,
 		EphemeralStart:    1024,
+
+		MaxRejectOnlyPorts: 100,
+		InferDirection:     true,
+		MaxDimensionValues: 200,
+		MaxNetworkKeys:     1000,
+		MaxInterfacePorts:  2000,
+		InterfaceInfoTTL:   time.Hour,
 	}
 }
 
@@ -156,6 +184,31 @@ func (c Config) Validate() error {
 	}
 	if c.EphemeralStart == 0 {
 		bad("EphemeralStart", c.EphemeralStart, "must be between 1 and 65535 (1024 by default, 32768 for Linux clients)")
+	}
+	if c.MaxRejectOnlyPorts < 0 || c.MaxRejectOnlyPorts > maxKeys {
+		bad("MaxRejectOnlyPorts", c.MaxRejectOnlyPorts, fmt.Sprintf("must be between 0 and %d", maxKeys))
+	}
+	for i, d := range c.Dimensions {
+		if d >= numDims {
+			bad(fmt.Sprintf("Dimensions[%d]", i), d, "is not a dimension (account_id, vpc_id, subnet_id, az_id)")
+		}
+		for j := range i {
+			if c.Dimensions[j] == d {
+				bad(fmt.Sprintf("Dimensions[%d]", i), d, fmt.Sprintf("duplicates Dimensions[%d]", j))
+			}
+		}
+	}
+	if c.MaxDimensionValues < 1 || c.MaxDimensionValues > maxKeys {
+		bad("MaxDimensionValues", c.MaxDimensionValues, fmt.Sprintf("must be between 1 and %d", maxKeys))
+	}
+	if c.MaxNetworkKeys < 1 || c.MaxNetworkKeys > maxKeys {
+		bad("MaxNetworkKeys", c.MaxNetworkKeys, fmt.Sprintf("must be between 1 and %d", maxKeys))
+	}
+	if c.MaxInterfacePorts < 1 || c.MaxInterfacePorts > maxKeys {
+		bad("MaxInterfacePorts", c.MaxInterfacePorts, fmt.Sprintf("must be between 1 and %d", maxKeys))
+	}
+	if c.InterfaceInfoTTL < time.Second {
+		bad("InterfaceInfoTTL", c.InterfaceInfoTTL, "must be at least 1s")
 	}
 	return errors.Join(errs...)
 }

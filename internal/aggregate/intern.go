@@ -163,17 +163,63 @@ type portTable struct {
 	index    map[uint32]int32
 	keys     []uint32 // by index
 	limit    int
-	interned int // keys counted against limit (not the "other" keys)
+	interned int // keys counted against limit (not the "other" keys, not the reject-only ones)
 	fold     foldCounter
+
+	// The governor: a port key first seen with only rejected traffic takes a slot of its own
+	// budget (rejectLimit), so that a scan of many ports cannot take the series of the ports
+	// that carry accepted traffic. rejectOnly marks those keys (by index); one that later sees
+	// accepted traffic moves to the main budget when it has room.
+	rejectLimit int
+	rejectUsed  int
+	rejectOnly  []bool
 }
 
-func newPortTable(limit int) portTable {
+func newPortTable(limit, rejectLimit int) portTable {
 	return portTable{
-		tcp:   make([]int32, 65536),
-		udp:   make([]int32, 65536),
-		index: make(map[uint32]int32),
-		limit: limit,
+		tcp:         make([]int32, 65536),
+		udp:         make([]int32, 65536),
+		index:       make(map[uint32]int32),
+		limit:       limit,
+		rejectLimit: rejectLimit,
 	}
+}
+
+// lookupAction returns the index of (proto, port) for a record of the action: accepted traffic
+// interns under MaxPorts, rejected traffic of a port without a key under MaxRejectOnlyPorts.
+func (t *portTable) lookupAction(proto uint8, port uint16, accept bool) int32 {
+	if accept {
+		i := t.lookup(proto, port)
+		if t.rejectUsed != 0 && t.rejectOnly[i] && t.interned < t.limit {
+			t.rejectOnly[i] = false
+			t.rejectUsed--
+			t.interned++
+		}
+		return i
+	}
+	var flat []int32
+	switch proto {
+	case protoTCP:
+		flat = t.tcp
+	case protoUDP:
+		flat = t.udp
+	}
+	if flat != nil {
+		if i := flat[port]; i != 0 {
+			return i - 1
+		}
+	} else if i, ok := t.index[portKey(proto, port)]; ok {
+		return i
+	}
+	k := portKey(proto, port)
+	if t.rejectUsed >= t.rejectLimit {
+		t.fold.add(mix64(uint64(k)))
+		return t.other(proto)
+	}
+	t.rejectUsed++
+	idx := t.add(k)
+	t.rejectOnly[idx] = true
+	return idx
 }
 
 // lookup returns the index of (proto, port), interning it if the cap allows.
@@ -221,6 +267,7 @@ func (t *portTable) other(proto uint8) int32 {
 func (t *portTable) add(k uint32) int32 {
 	idx := int32(len(t.keys))
 	t.keys = append(t.keys, k)
+	t.rejectOnly = append(t.rejectOnly, false)
 	proto, port := uint8(k>>16), uint16(k)
 	switch {
 	case k&keyOther == 0 && proto == protoTCP:

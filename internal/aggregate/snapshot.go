@@ -49,8 +49,62 @@ type Snapshot struct {
 	// PortKeys and InterfaceKeys are the numbers of keys in use, "other" keys included.
 	PortKeys, InterfaceKeys int
 
+	// PortsByDirection and InterfacesByDirection are Ports and Interfaces split by direction
+	// (Ports and Interfaces are their sums over the directions, with Direction unknown).
+	PortsByDirection      []PortCounts
+	InterfacesByDirection []InterfaceCounts
+	// RejectOnlyPortKeys is the number of port keys that have seen only rejected traffic.
+	RejectOnlyPortKeys int
+
+	// NetworkDimensions are the enabled dimensions, in label order; Network is empty without.
+	NetworkDimensions []Dimension
+	// Network are the cumulative counts by (action, direction, dimension values), non-zero only.
+	Network []NetworkCounts
+	// Rejected are the cumulative rejected counts by (interface, protocol, service port, leg).
+	Rejected []RejectedCounts
+	// InterfaceInfo is what the records said about each interface seen within InterfaceInfoTTL,
+	// sorted by interface id (interned interfaces only: at most MaxInterfaces).
+	InterfaceInfo []InterfaceInfo
+	// Folds are the caps added with the network context: dimension values (by dimension name),
+	// "network" (combinations), "interface_port" (rejected keys), with their keys in use.
+	Folds []NamedFold
+
 	// Windows are the sliding windows in the order of Config.Windows.
 	Windows []Window
+}
+
+// NetworkCounts are counts for one (action, direction, dimension values) key. Values are in
+// the order of Dimensions() (account_id, vpc_id, subnet_id, az_id): "" for a dimension that is
+// off, "-" for records without the field, "other" for values past the cap.
+type NetworkCounts struct {
+	Action    parse.Action
+	Direction Direction
+	Values    [numDims]string
+	Counts
+}
+
+// RejectedCounts are the rejected counts of one (interface, protocol, service port, leg) key.
+type RejectedCounts struct {
+	InterfaceID string
+	Protocol    uint8
+	Port        uint16 // 0 when Other
+	Other       bool
+	Leg         Leg
+	Counts
+}
+
+// InterfaceInfo is what the records of one interface carried ("" when none did).
+type InterfaceInfo struct {
+	InterfaceID                                         string
+	AccountID, VPCID, SubnetID, AZID, InstanceID, IType string
+	LastSeen                                            time.Time
+}
+
+// NamedFold is a cap's fold count and the keys it has in use.
+type NamedFold struct {
+	Dimension string
+	Fold
+	Keys int
 }
 
 // ReasonCount is a number of records not counted for one reason.
@@ -65,12 +119,14 @@ type ActionCounts struct {
 	Counts
 }
 
-// PortCounts are counts for one (action, protocol, service port) key.
+// PortCounts are counts for one (action, protocol, service port) key, and direction in
+// Snapshot.PortsByDirection.
 type PortCounts struct {
-	Action   parse.Action
-	Protocol uint8
-	Port     uint16 // 0 when Other
-	Other    bool   // the protocol's keys folded by the MaxPorts cap
+	Action    parse.Action
+	Direction Direction
+	Protocol  uint8
+	Port      uint16 // 0 when Other
+	Other     bool   // the protocol's keys folded by the MaxPorts cap
 	Counts
 }
 
@@ -78,6 +134,7 @@ type PortCounts struct {
 // for the ids folded by the MaxInterfaces cap and NoInterface for records without one.
 type InterfaceCounts struct {
 	Action      parse.Action
+	Direction   Direction // in Snapshot.InterfacesByDirection
 	InterfaceID string
 	Counts
 }
@@ -146,6 +203,7 @@ func (a *Aggregator) Snapshot() *Snapshot {
 type frozen struct {
 	mutable             // counters, keys and the windows' buckets; no lookup tables
 	portFold, ifaceFold Fold
+	folds               []NamedFold
 }
 
 // freeze copies what Snapshot reads; the caller holds the lock. Key lists are shared, not copied:
@@ -158,6 +216,8 @@ func (a *Aggregator) freeze() frozen {
 			portCounts:  slices.Clone(m.portCounts),
 			ifaces:      ifaceTable{ids: m.ifaces.ids[:len(m.ifaces.ids):len(m.ifaces.ids)]},
 			ifaceCounts: slices.Clone(m.ifaceCounts),
+			dims:        dimTables{on: m.dims.on, keys: slices.Clone(m.dims.keys), counts: slices.Clone(m.dims.counts)},
+			rejects:     rejectTable{keys: slices.Clone(m.rejects.keys), counts: slices.Clone(m.rejects.counts)},
 			flows:       m.flows, noData: m.noData, skipData: m.skipData, invalid: m.invalid,
 			late: m.late, future: m.future, untimed: m.untimed,
 			hasEvents: m.hasEvents, newest: m.newest, wmBucket: m.wmBucket,
@@ -165,6 +225,18 @@ func (a *Aggregator) freeze() frozen {
 		portFold:  Fold{Records: m.ports.fold.records, DistinctKeys: m.ports.fold.distinct()},
 		ifaceFold: Fold{Records: m.ifaces.fold.records, DistinctKeys: m.ifaces.fold.distinct()},
 	}
+	f.ports.rejectUsed = m.ports.rejectUsed
+	for d := range m.dims.vals {
+		if m.dims.on[d] {
+			v := &m.dims.vals[d]
+			f.dims.vals[d].ids = v.ids[:len(v.ids):len(v.ids)]
+			f.folds = append(f.folds, NamedFold{Dimension: Dimension(d).String(), Fold: Fold{Records: v.fold.records, DistinctKeys: v.fold.distinct()}, Keys: len(v.ids)})
+		}
+	}
+	if m.dims.enabled() {
+		f.folds = append(f.folds, NamedFold{Dimension: "network", Fold: Fold{Records: m.dims.fold.records, DistinctKeys: m.dims.fold.distinct()}, Keys: len(m.dims.keys)})
+	}
+	f.folds = append(f.folds, NamedFold{Dimension: "interface_port", Fold: Fold{Records: m.rejects.fold.records, DistinctKeys: m.rejects.fold.distinct()}, Keys: len(m.rejects.keys)})
 	if !m.hasEvents {
 		return f
 	}
@@ -200,6 +272,9 @@ func (a *Aggregator) snapshotOf(f *frozen, now time.Time) *Snapshot {
 		InterfaceFold: f.ifaceFold,
 		PortKeys:      len(f.ports.keys),
 		InterfaceKeys: len(f.ifaces.ids),
+		Folds:         f.folds,
+
+		RejectOnlyPortKeys: f.ports.rejectUsed,
 	}
 	if f.hasEvents {
 		s.Newest = time.Unix(f.newest, 0).UTC()
@@ -209,21 +284,51 @@ func (a *Aggregator) snapshotOf(f *frozen, now time.Time) *Snapshot {
 		s.Invalid = append(s.Invalid, ReasonCount{Reason: r, Records: f.invalid[r]})
 	}
 	var totals byAction
-	for _, c := range f.portCounts {
-		for i := range c {
-			totals[i].plus(c[i])
+	summed := make([]byAction, len(f.portCounts))
+	for k, c := range f.portCounts {
+		for _, byAct := range c {
+			for i := range byAct {
+				totals[i].plus(byAct[i])
+				summed[k][i].plus(byAct[i])
+			}
 		}
 	}
 	for i, act := range actions {
 		s.Totals = append(s.Totals, ActionCounts{Action: act, Counts: totals[i]})
 	}
-	s.Ports = portList(f.ports.keys, f.portCounts)
+	s.Ports = portList(f.ports.keys, summed)
+	for dir := range numDirections {
+		byDir := make([]byAction, len(f.portCounts))
+		for k := range f.portCounts {
+			byDir[k] = f.portCounts[k][dir]
+		}
+		for _, p := range portList(f.ports.keys, byDir) {
+			p.Direction = dir
+			s.PortsByDirection = append(s.PortsByDirection, p)
+		}
+	}
+	slices.SortStableFunc(s.PortsByDirection, func(x, y PortCounts) int {
+		return cmp.Or(cmp.Compare(x.Action, y.Action), cmp.Compare(x.Protocol, y.Protocol),
+			compareBool(x.Other, y.Other), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Direction, y.Direction))
+	})
+	cutoff := now.Unix() - int64(a.cfg.InterfaceInfoTTL/time.Second)
 	for i, c := range f.ifaceCounts {
 		id := f.ifaces.ids[i]
 		for j, act := range actions {
-			if !c.flows[j].isZero() {
-				s.Interfaces = append(s.Interfaces, InterfaceCounts{Action: act, InterfaceID: id, Counts: c.flows[j]})
+			var sum Counts
+			for dir := range numDirections {
+				if cd := c.flows[dir][j]; !cd.isZero() {
+					sum.plus(cd)
+					s.InterfacesByDirection = append(s.InterfacesByDirection, InterfaceCounts{Action: act, Direction: dir, InterfaceID: id, Counts: cd})
+				}
 			}
+			if !sum.isZero() {
+				s.Interfaces = append(s.Interfaces, InterfaceCounts{Action: act, InterfaceID: id, Counts: sum})
+			}
+		}
+		if in := c.info; i >= ifaceFirst && in.lastSeen != 0 && in.lastSeen > cutoff {
+			s.InterfaceInfo = append(s.InterfaceInfo, InterfaceInfo{InterfaceID: id, AccountID: in.account, VPCID: in.vpc,
+				SubnetID: in.subnet, AZID: in.az, InstanceID: in.instance, IType: in.ifType, LastSeen: time.Unix(in.lastSeen, 0).UTC()})
 		}
 		if c.noData != 0 || c.skipData != 0 {
 			s.InterfaceStatus = append(s.InterfaceStatus, InterfaceStatus{InterfaceID: id, NoData: c.noData, SkipData: c.skipData})
@@ -232,7 +337,20 @@ func (a *Aggregator) snapshotOf(f *frozen, now time.Time) *Snapshot {
 	slices.SortFunc(s.Interfaces, func(x, y InterfaceCounts) int {
 		return cmp.Or(cmp.Compare(x.Action, y.Action), cmp.Compare(x.InterfaceID, y.InterfaceID))
 	})
+	slices.SortFunc(s.InterfacesByDirection, func(x, y InterfaceCounts) int {
+		return cmp.Or(cmp.Compare(x.Action, y.Action), cmp.Compare(x.InterfaceID, y.InterfaceID), cmp.Compare(x.Direction, y.Direction))
+	})
 	slices.SortFunc(s.InterfaceStatus, func(x, y InterfaceStatus) int { return cmp.Compare(x.InterfaceID, y.InterfaceID) })
+	slices.SortFunc(s.InterfaceInfo, func(x, y InterfaceInfo) int { return cmp.Compare(x.InterfaceID, y.InterfaceID) })
+	s.Network = networkList(f)
+	s.Rejected = rejectedList(f)
+	if f.dims.enabled() {
+		for _, d := range Dimensions() {
+			if f.dims.on[d] {
+				s.NetworkDimensions = append(s.NetworkDimensions, d)
+			}
+		}
+	}
 	for i, w := range a.cfg.Windows {
 		s.Windows = append(s.Windows, a.window(f, w, a.winBuckets[i]))
 	}
@@ -376,4 +494,46 @@ func clipTop[T any](s []T, k int) []T {
 		s = s[:k:k]
 	}
 	return s
+}
+
+// networkList turns the network counts of f into sorted non-zero NetworkCounts.
+func networkList(f *frozen) []NetworkCounts {
+	var out []NetworkCounts
+	for i, k := range f.dims.keys {
+		var vals [numDims]string
+		for d, v := range k.vals {
+			if v >= 0 {
+				vals[d] = f.dims.vals[d].ids[v]
+			}
+		}
+		for dir := range numDirections {
+			for j, act := range actions {
+				if c := f.dims.counts[i][dir][j]; !c.isZero() {
+					out = append(out, NetworkCounts{Action: act, Direction: dir, Values: vals, Counts: c})
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y NetworkCounts) int {
+		return cmp.Or(cmp.Compare(x.Action, y.Action), slices.Compare(x.Values[:], y.Values[:]), cmp.Compare(x.Direction, y.Direction))
+	})
+	return out
+}
+
+// rejectedList turns the rejected counts of f into sorted RejectedCounts.
+func rejectedList(f *frozen) []RejectedCounts {
+	out := make([]RejectedCounts, 0, len(f.rejects.keys))
+	for i, k := range f.rejects.keys {
+		pk := f.ports.keys[k.port]
+		rc := RejectedCounts{InterfaceID: f.ifaces.ids[k.iface], Protocol: uint8(pk >> 16), Port: uint16(pk), Other: pk&keyOther != 0, Leg: k.leg, Counts: f.rejects.counts[i]}
+		if rc.Other {
+			rc.Port = 0
+		}
+		out = append(out, rc)
+	}
+	slices.SortFunc(out, func(x, y RejectedCounts) int {
+		return cmp.Or(cmp.Compare(x.InterfaceID, y.InterfaceID), cmp.Compare(x.Protocol, y.Protocol),
+			compareBool(x.Other, y.Other), cmp.Compare(x.Port, y.Port), cmp.Compare(x.Leg, y.Leg))
+	})
+	return out
 }

@@ -10,10 +10,13 @@ import (
 
 // stateVersion is the schema version of State. Version 2 added the sketch floors of the
 // buckets; Restore reads the counters of version 1 and drops its buckets (the windows refill
-// within their width), and refuses other versions.
+// within their width), and refuses other versions. Version 3 added directions, the network
+// context (dimensions, rejected keys, interface info and own addresses); the counters of
+// versions 1 and 2 are restored under direction "unknown".
 const (
-	stateVersion        = 2
-	stateVersionNoFloor = 1
+	stateVersion            = 3
+	stateVersionNoDirection = 2
+	stateVersionNoFloor     = 1
 )
 
 // State is what an Aggregator must carry over a restart: the cumulative counters with their keys,
@@ -40,19 +43,53 @@ type State struct {
 	Newest    int64 // Unix seconds
 	Watermark int64 // Unix seconds; may be ahead of Newest-AllowedLateness after Advance
 	Buckets   []StateBucket
+
+	// Version 3.
+	// Dimensions are the enabled dimensions of Network (restored only when the configuration
+	// enables the same ones).
+	Dimensions     []Dimension
+	Network        []StateNetwork
+	NetworkFold    StateFold
+	DimensionFolds []StateFold // by Dimension, for the enabled ones (in Dimensions order)
+	Rejected       []StateRejected
+	RejectedFold   StateFold
 }
 
-// StatePort is one port key and its cumulative counts by action (ACCEPT, REJECT).
+// StatePort is one port key and its cumulative counts by action (ACCEPT, REJECT); version 3
+// has them by direction too (ByDirection, Counts unused).
 type StatePort struct {
-	Key    uint32
-	Counts [2]Counts
+	Key         uint32
+	Counts      [2]Counts
+	ByDirection [numDirections][2]Counts
+	// RejectOnly marks a key of the port governor's reject-only budget (MaxRejectOnlyPorts).
+	RejectOnly bool
 }
 
-// StateInterface is one interface key and its cumulative counts.
+// StateInterface is one interface key and its cumulative counts (by direction from version 3),
+// and what its records said about it.
 type StateInterface struct {
 	ID               string
 	Counts           [2]Counts
+	ByDirection      [numDirections][2]Counts
 	NoData, SkipData uint64
+	// Own are the candidates of the interface's own IPv4 and IPv6 address (direction inference).
+	Own                                                 [2][]netip.Addr
+	AccountID, VPCID, SubnetID, AZID, InstanceID, IType string
+	LastSeen                                            int64
+}
+
+// StateNetwork is one network key: its dimension values (by Dimensions order) and counts.
+type StateNetwork struct {
+	Values []string
+	Counts [numDirections][2]Counts
+}
+
+// StateRejected is one rejected (interface, port key, leg) key and its counts.
+type StateRejected struct {
+	Interface string
+	PortKey   uint32
+	Leg       Leg
+	Counts    Counts
 }
 
 // StateFold is a fold counter: the folded records, the HyperLogLog registers and the exact set
@@ -115,12 +152,19 @@ func (a *Aggregator) State() *State {
 		Newest:        a.newest,
 	}
 	for i, k := range a.ports.keys {
-		s.Ports = append(s.Ports, StatePort{Key: k, Counts: a.portCounts[i]})
+		s.Ports = append(s.Ports, StatePort{Key: k, ByDirection: a.portCounts[i], RejectOnly: a.ports.rejectOnly[i]})
 	}
 	for i, id := range a.ifaces.ids {
 		c := a.ifaceCounts[i]
-		s.Interfaces = append(s.Interfaces, StateInterface{ID: id, Counts: c.flows, NoData: c.noData, SkipData: c.skipData})
+		si := StateInterface{ID: id, ByDirection: c.flows, NoData: c.noData, SkipData: c.skipData,
+			AccountID: c.info.account, VPCID: c.info.vpc, SubnetID: c.info.subnet, AZID: c.info.az,
+			InstanceID: c.info.instance, IType: c.info.ifType, LastSeen: c.info.lastSeen}
+		for fam, g := range c.own {
+			si.Own[fam] = slices.Clone(g.cand[:g.n])
+		}
+		s.Interfaces = append(s.Interfaces, si)
 	}
+	a.networkState(s)
 	for i := range a.ring {
 		b := &a.ring[i]
 		if !b.used || b.num < a.wmBucket-a.maxBuckets {
@@ -165,14 +209,19 @@ func (a *Aggregator) Restore(s *State) error {
 	if s == nil {
 		return &StateError{Field: "State", Reason: "nil"}
 	}
-	if s.Version != stateVersion && s.Version != stateVersionNoFloor {
-		return &StateError{Field: "Version", Reason: fmt.Sprintf("is %d, this flowd reads %d and %d", s.Version, stateVersionNoFloor, stateVersion)}
+	if s.Version < stateVersionNoFloor || s.Version > stateVersion {
+		return &StateError{Field: "Version", Reason: fmt.Sprintf("is %d, this flowd reads %d to %d", s.Version, stateVersionNoFloor, stateVersion)}
 	}
 	m := a.newMutable(false)
 	if err := a.restoreCounters(&m, s); err != nil {
 		return err
 	}
-	if s.BucketWidth == a.cfg.BucketWidth && m.hasEvents && s.Version == stateVersion {
+	if s.Version >= stateVersion {
+		if err := a.restoreNetwork(&m, s); err != nil {
+			return err
+		}
+	}
+	if s.BucketWidth == a.cfg.BucketWidth && m.hasEvents && s.Version >= stateVersionNoDirection {
 		if err := a.restoreBuckets(&m, s); err != nil {
 			return err
 		}
@@ -201,13 +250,25 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 			return &StateError{Field: field + ".Key", Reason: fmt.Sprintf("%#x repeats an earlier key", p.Key)}
 		}
 		seenPorts[p.Key] = true
-		m.ports.add(p.Key)
-		if p.Key&keyOther == 0 {
+		idx := m.ports.add(p.Key)
+		c := p.ByDirection
+		if s.Version < stateVersion {
+			c = byDirection{DirectionUnknown: p.Counts}
+		}
+		// Versions before 3 had no governor: their keys are all in the main budget.
+		switch {
+		case p.Key&keyOther != 0:
+		case p.RejectOnly:
+			m.ports.rejectOnly[idx] = true
+			m.ports.rejectUsed++
+		default:
 			m.ports.interned++
 		}
-		m.portCounts = append(m.portCounts, p.Counts)
-		for j := range sum {
-			sum[j].plus(p.Counts[j])
+		m.portCounts = append(m.portCounts, c)
+		for _, byAct := range c {
+			for j := range sum {
+				sum[j].plus(byAct[j])
+			}
 		}
 	}
 	if sum[0].Flows+sum[1].Flows != s.Flows {
@@ -228,8 +289,23 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 				return &StateError{Field: field, Reason: fmt.Sprintf("%q repeats an earlier id", in.ID)}
 			}
 		}
-		m.ifaceCounts = append(m.ifaceCounts, ifaceCounts{flows: in.Counts, noData: in.NoData, skipData: in.SkipData})
-		ifaceFlows += in.Counts[0].Flows + in.Counts[1].Flows
+		c := ifaceCounts{flows: in.ByDirection, noData: in.NoData, skipData: in.SkipData,
+			info: ifaceInfo{account: in.AccountID, vpc: in.VPCID, subnet: in.SubnetID, az: in.AZID,
+				instance: in.InstanceID, ifType: in.IType, lastSeen: in.LastSeen}}
+		if s.Version < stateVersion {
+			c.flows = byDirection{DirectionUnknown: in.Counts}
+		}
+		for fam, own := range in.Own {
+			if len(own) > 2 {
+				return &StateError{Field: fmt.Sprintf("Interfaces[%d].Own[%d]", i, fam), Reason: fmt.Sprintf("has %d addresses, at most 2 are kept", len(own))}
+			}
+			copy(c.own[fam].cand[:], own)
+			c.own[fam].n = uint8(len(own))
+		}
+		m.ifaceCounts = append(m.ifaceCounts, c)
+		for _, byAct := range c.flows {
+			ifaceFlows += byAct[0].Flows + byAct[1].Flows
+		}
 	}
 	if ifaceFlows != s.Flows {
 		return &StateError{Field: "Interfaces", Reason: fmt.Sprintf("hold %d flows, Flows is %d", ifaceFlows, s.Flows)}
@@ -238,23 +314,11 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 		return &StateError{Field: "Invalid", Reason: fmt.Sprintf("has %d reasons, this flowd knows %d", len(s.Invalid), numReasons)}
 	}
 	copy(m.invalid[:], s.Invalid)
-	for _, f := range []struct {
-		name string
-		src  StateFold
-		dst  *foldCounter
-	}{{"PortFold", s.PortFold, &m.ports.fold}, {"InterfaceFold", s.InterfaceFold, &m.ifaces.fold}} {
-		if len(f.src.Registers) != 0 && len(f.src.Registers) != hllRegisters {
-			return &StateError{Field: f.name + ".Registers", Reason: fmt.Sprintf("has %d registers, want %d", len(f.src.Registers), hllRegisters)}
-		}
-		if len(f.src.Exact) > exactKeys {
-			return &StateError{Field: f.name + ".Exact", Reason: fmt.Sprintf("has %d hashes, at most %d are kept", len(f.src.Exact), exactKeys)}
-		}
-		f.dst.records = f.src.Records
-		copy(f.dst.reg[:], f.src.Registers)
-		for _, h := range f.src.Exact {
-			f.dst.addExact(max(h, 1))
-		}
-		f.dst.overflow = f.src.Overflow
+	if err := restoreFold("PortFold", s.PortFold, &m.ports.fold); err != nil {
+		return err
+	}
+	if err := restoreFold("InterfaceFold", s.InterfaceFold, &m.ifaces.fold); err != nil {
+		return err
 	}
 	m.flows, m.noData, m.skipData = s.Flows, s.NoData, s.SkipData
 	m.late, m.future, m.untimed = s.Late, s.Future, s.Untimed

@@ -23,7 +23,13 @@ func generated(seed uint64, n int) []parse.Record {
 
 func TestStateRoundTrip(t *testing.T) {
 	t.Parallel()
-	cfg := func(c *Config) { c.MaxPorts = 30; c.MaxInterfaces = 100; c.ServicePorts = []uint16{443} }
+	cfg := func(c *Config) {
+		c.MaxPorts = 12
+		c.MaxRejectOnlyPorts = 2
+		c.MaxInterfaces = 100
+		c.ServicePorts = []uint16{443}
+		c.Dimensions = []Dimension{DimAccount}
+	}
 	a, _ := newTestAggregator(t, cfg)
 	records := generated(5, 50_000)
 	a.AddBatch(records[:40_000])
@@ -46,7 +52,12 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("the test state has no folds or talkers: %+v %+v", sa.PortFold, sa.InterfaceFold)
 	}
 	if !reflect.DeepEqual(sa, sb) {
-		t.Errorf("snapshot after restore differs:\n got %+v\nwant %+v", sb, sa)
+		va, vb := reflect.ValueOf(*sa), reflect.ValueOf(*sb)
+		for i := range va.NumField() {
+			if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+				t.Errorf("snapshot after restore differs in %s:\n got %+v\nwant %+v", va.Type().Field(i).Name, vb.Field(i), va.Field(i))
+			}
+		}
 	}
 	// Both go on counting alike: same keys, same counters, same window counts.
 	a.AddBatch(records[40_000:])
@@ -78,7 +89,7 @@ func TestRestoreRejectsBadState(t *testing.T) {
 		{name: "flows disagree", break_: func(s *State) { s.Flows++ }, field: "Flows"},
 		{name: "interfaces lose other", break_: func(s *State) { s.Interfaces = s.Interfaces[1:] }, field: "Interfaces"},
 		{name: "empty interface id", break_: func(s *State) { s.Interfaces[2].ID = "" }, field: "Interfaces[2].ID"},
-		{name: "interface flows disagree", break_: func(s *State) { s.Interfaces[3].Counts[0].Flows++ }, field: "Interfaces"},
+		{name: "interface flows disagree", break_: func(s *State) { s.Interfaces[3].ByDirection[DirectionUnknown][0].Flows++ }, field: "Interfaces"},
 		{name: "too many reasons", break_: func(s *State) { s.Invalid = make([]uint64, 99) }, field: "Invalid"},
 		{name: "registers", break_: func(s *State) { s.PortFold.Registers = []byte{1} }, field: "PortFold.Registers"},
 		{name: "bucket order", break_: func(s *State) { s.Buckets[1].Num = s.Buckets[0].Num }, field: "Buckets[1].Num"},
@@ -133,7 +144,8 @@ func TestRestoreVersionsAndSketchSizes(t *testing.T) {
 		edit        func(*State)
 		wantBuckets bool
 	}{
-		{name: "version 1: counters kept, windows dropped", edit: func(s *State) { s.Version = 1 }},
+		{name: "version 1: counters kept, windows dropped", edit: func(s *State) { s.Version = 1; toVersion2Counts(s) }},
+		{name: "version 2: counters kept under direction unknown, windows kept", edit: func(s *State) { s.Version = 2; toVersion2Counts(s) }, wantBuckets: true},
 		{name: "larger sketches than the new configuration holds", from: func(c *Config) { c.HeavyHitterCapacity = 400 },
 			to: func(c *Config) { c.HeavyHitterCapacity = 20 }, wantBuckets: true},
 	}
@@ -194,4 +206,25 @@ func TestRestoreVersionsAndSketchSizes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// toVersion2Counts rewrites s's counters as a version 1 or 2 state holds them: by action only.
+func toVersion2Counts(s *State) {
+	for i := range s.Ports {
+		p := &s.Ports[i]
+		for _, byAct := range p.ByDirection {
+			p.Counts[0].plus(byAct[0])
+			p.Counts[1].plus(byAct[1])
+		}
+		p.ByDirection = byDirection{}
+	}
+	for i := range s.Interfaces {
+		in := &s.Interfaces[i]
+		for _, byAct := range in.ByDirection {
+			in.Counts[0].plus(byAct[0])
+			in.Counts[1].plus(byAct[1])
+		}
+		in.ByDirection = byDirection{}
+	}
+	s.Network, s.Rejected, s.Dimensions, s.DimensionFolds = nil, nil, nil, nil
 }
