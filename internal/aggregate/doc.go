@@ -83,6 +83,44 @@
 // the ports it had there).
 // Scan candidates are the merged rejected sources with at least ScanPortThreshold ports.
 //
+// # Network context
+//
+// Direction: every flow counter has a direction (ingress, egress, unknown). A record's
+// flow-direction field decides when the format has it. Otherwise, with InferDirection, it is
+// inferred per interface and address family: every record an interface captures has the
+// interface's own address on one side, so the address present in every record of the stream is
+// the interface's own (source: egress; destination: ingress). The two addresses of the first
+// record are the candidates; a candidate missing from a later record is dropped; when none is
+// left (a secondary or changed address, a NAT gateway or load balancer interface forwarding
+// other addresses' traffic) the guess starts over. Until one candidate is left, and for the
+// folded and missing interfaces, the direction is unknown. On the simulator (every interface,
+// FullV5Format, flow-direction hidden) the inference agrees with the field on the figure
+// given in docs/performance.md.
+//
+// Why rejected: a rejected record is counted by (interface, service port, leg). The leg comes
+// from service-port attribution: the service port on the destination side is a request, on the
+// source side a reply. Security groups are stateful (a reply to an allowed request is always
+// allowed), network ACLs are not: rejected replies are the signature of an ACL blocking return
+// traffic; rejected requests are a security group or an inbound ACL rule. MaxInterfacePorts
+// caps the keys; past it they fold into (other interface, the protocol's "other" port, leg).
+//
+// The port governor: a new port key takes a slot of MaxPorts only with accepted traffic (or as
+// a configured service port, which has its key from the start). A port first seen rejected
+// takes a slot of its own budget, MaxRejectOnlyPorts, and past it folds into "other"; a
+// reject-only key that later carries accepted traffic moves to the MaxPorts budget when there
+// is room. A scan therefore takes at most MaxRejectOnlyPorts series whatever it sends and
+// whenever it comes; keys are never dropped, so no counter is reset; State carries which key
+// is in which budget.
+//
+// Dimensions (opt-in): account-id, vpc-id, subnet-id and az-id split the network families by
+// (action, direction, values). Each dimension keeps at most MaxDimensionValues values (more
+// fold into "other"), and the combinations at most MaxNetworkKeys (more fold into every
+// dimension "other"). A record without the field counts under "-".
+//
+// Interface info: for each interned interface, the latest account, VPC, subnet, AZ and
+// instance its records carried, and when (by the clock) it was last seen; a snapshot reports
+// the interfaces seen within InterfaceInfoTTL. Strings are copied only when they change.
+//
 // # Memory
 //
 // With the defaults: 2 x 256 KiB of TCP/UDP port index, port and interface keys bounded by the

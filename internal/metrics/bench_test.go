@@ -14,7 +14,9 @@ import (
 // filled (every port and interface key in use, full top-K in every window): the cost of one
 // scrape, and its size.
 func BenchmarkScrapeFullCardinality(b *testing.B) {
-	snap := fullSnapshot(b, aggregate.DefaultConfig())
+	cfg := aggregate.DefaultConfig()
+	cfg.Dimensions = aggregate.Dimensions() // every opt-in family at its cap
+	snap := fullSnapshot(b, cfg)
 	in := goldenInputs(b)
 	in.Snapshot = func() *aggregate.Snapshot { return snap }
 	reg := prometheus.NewRegistry()

@@ -73,17 +73,29 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
-	for _, p := range s.Ports {
-		act, proto, port := actionLabel(p.Action), protocolLabels[p.Protocol], portLabel(p.Port, p.Other)
-		counter(d.flows, p.Flows, act, proto, port)
-		counter(d.packets, p.Packets, act, proto, port)
-		counter(d.bytes, p.Bytes, act, proto, port)
+	for _, p := range s.PortsByDirection {
+		act, dir, proto, port := actionLabel(p.Action), p.Direction.String(), protocolLabels[p.Protocol], portLabel(p.Port, p.Other)
+		counter(d.flows, p.Flows, act, dir, proto, port)
+		counter(d.packets, p.Packets, act, dir, proto, port)
+		counter(d.bytes, p.Bytes, act, dir, proto, port)
 	}
-	for _, i := range s.Interfaces {
-		act := actionLabel(i.Action)
-		counter(d.ifaceFlows, i.Flows, act, i.InterfaceID)
-		counter(d.ifacePackets, i.Packets, act, i.InterfaceID)
-		counter(d.ifaceBytes, i.Bytes, act, i.InterfaceID)
+	for _, i := range s.InterfacesByDirection {
+		act, dir := actionLabel(i.Action), i.Direction.String()
+		counter(d.ifaceFlows, i.Flows, act, dir, i.InterfaceID)
+		counter(d.ifacePackets, i.Packets, act, dir, i.InterfaceID)
+		counter(d.ifaceBytes, i.Bytes, act, dir, i.InterfaceID)
+	}
+	for _, n := range s.Network {
+		labels := []string{actionLabel(n.Action), n.Direction.String(), n.Values[0], n.Values[1], n.Values[2], n.Values[3]}
+		counter(d.netFlows, n.Flows, labels...)
+		counter(d.netPackets, n.Packets, labels...)
+		counter(d.netBytes, n.Bytes, labels...)
+	}
+	for _, r := range s.Rejected {
+		counter(d.rejectedLeg, r.Flows, r.InterfaceID, protocolLabels[r.Protocol], portLabel(r.Port, r.Other), r.Leg.String())
+	}
+	for _, in := range s.InterfaceInfo {
+		gauge(d.ifaceInfo, 1, in.InterfaceID, in.AccountID, in.VPCID, in.SubnetID, in.AZID, in.InstanceID, in.IType)
 	}
 	for _, st := range s.InterfaceStatus {
 		counter(d.ifaceNoData, st.NoData, st.InterfaceID)
@@ -101,6 +113,12 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge(d.foldedKeys, float64(s.InterfaceFold.DistinctKeys), "interface")
 	gauge(d.keys, float64(s.PortKeys), "port")
 	gauge(d.keys, float64(s.InterfaceKeys), "interface")
+	gauge(d.keys, float64(s.RejectOnlyPortKeys), "reject_only_port")
+	for _, f := range s.Folds {
+		counter(d.foldedRecords, f.Records, f.Dimension)
+		gauge(d.foldedKeys, float64(f.DistinctKeys), f.Dimension)
+		gauge(d.keys, float64(f.Keys), f.Dimension)
+	}
 	if !s.HasEvents {
 		return
 	}

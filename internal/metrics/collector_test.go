@@ -52,7 +52,9 @@ func goldenSnapshot(t testing.TB) *aggregate.Snapshot {
 	t.Helper()
 	cfg := aggregate.DefaultConfig()
 	cfg.MaxPorts = 4
+	cfg.MaxRejectOnlyPorts = 1
 	cfg.MaxInterfaces = 5
+	cfg.Dimensions = []aggregate.Dimension{aggregate.DimAccount}
 	cfg.TopK = 2
 	cfg.ScanPortThreshold = 2
 	cfg.Windows = []time.Duration{time.Minute, 5 * time.Minute}
@@ -234,6 +236,7 @@ func TestContractFamilies(t *testing.T) {
 func TestLabelBoundsUnderCaps(t *testing.T) {
 	t.Parallel()
 	cfg := aggregate.DefaultConfig()
+	cfg.Dimensions = aggregate.Dimensions()
 	snap := fullSnapshot(t, cfg)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(NewCollector(Inputs{Snapshot: func() *aggregate.Snapshot { return snap }}, BuildInfo{}))
@@ -245,16 +248,22 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 	for _, mf := range mfs {
 		count[mf.GetName()] = len(mf.GetMetric())
 	}
-	// Each (protocol) has at most one "other" key; the test traffic uses tcp and udp.
-	portSeries := 2 * (cfg.MaxPorts + 2)
-	ifaceSeries := 2 * (cfg.MaxInterfaces + 2)
+	// The worst cases of docs/architecture.md, with P = 2 protocols (the test traffic uses tcp
+	// and udp; each has at most one "other" key) and D = 3 directions.
+	const protos, dirs = 2, 3
+	portKeys := cfg.MaxPorts + cfg.MaxRejectOnlyPorts + protos
+	portSeries := 2 * dirs * portKeys
+	ifaceSeries := 2 * dirs * (cfg.MaxInterfaces + 2)
 	nw := len(cfg.Windows)
 	bounds := map[string]int{
-		"flowd_flows_total":                      portSeries,
-		"flowd_bytes_total":                      portSeries,
-		"flowd_interface_flows_total":            ifaceSeries,
-		"flowd_interface_bytes_total":            ifaceSeries,
-		"flowd_window_flows":                     nw * portSeries,
+		"flowd_flows_total":                         portSeries,
+		"flowd_bytes_total":                         portSeries,
+		"flowd_interface_flows_total":               ifaceSeries,
+		"flowd_interface_bytes_total":               ifaceSeries,
+		"flowd_network_flows_total":                 2 * dirs * (cfg.MaxNetworkKeys + 1),
+		"flowd_interface_port_rejected_flows_total": cfg.MaxInterfacePorts + 3*protos,
+		"flowd_interface_info":                      cfg.MaxInterfaces,
+		"flowd_window_flows":                        nw * 2 * portKeys,
 		"flowd_window_top_talker_bytes":          nw * cfg.TopK,
 		"flowd_window_top_rejected_source_flows": nw * cfg.TopK,
 		"flowd_window_scan_candidate_ports":      nw * cfg.TopK,
@@ -266,6 +275,11 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 	}
 	if snap.PortFold.Records == 0 || snap.InterfaceFold.Records == 0 {
 		t.Errorf("the caps folded nothing (ports %d, interfaces %d): the test does not exercise them", snap.PortFold.Records, snap.InterfaceFold.Records)
+	}
+	for _, f := range snap.Folds {
+		if f.Records == 0 && f.Dimension != "account_id" && f.Dimension != "az_id" {
+			t.Errorf("the %s cap folded nothing: the test does not exercise it", f.Dimension)
+		}
 	}
 }
 
@@ -292,6 +306,30 @@ func fullSnapshot(t testing.TB, cfg aggregate.Config) *aggregate.Snapshot {
 			SrcPort: 60000, DstPort: uint16(1 + i%(cfg.MaxPorts+300)), Protocol: 6 + 11*uint8(i%2),
 			Packets: 1, Bytes: uint64(40 + i), Start: base + int64(i%600), End: base + int64(i%600) + 60,
 			Action: parse.ActionAccept + parse.Action(i%2), LogStatus: parse.LogStatusOK,
+		}
+		for f := parse.FieldVersion; f <= parse.FieldLogStatus; f++ {
+			r.Present = r.Present.With(f)
+		}
+		// The network context past its caps: dimension values, combinations and directions.
+		r.Present = r.Present.With(parse.FieldVPCID).With(parse.FieldSubnetID).With(parse.FieldAZID).
+			With(parse.FieldInstanceID).With(parse.FieldFlowDirection)
+		r.VPCID = fmt.Sprintf("vpc-%08x", i%(cfg.MaxDimensionValues+20))
+		r.SubnetID = fmt.Sprintf("subnet-%08x", i%(cfg.MaxDimensionValues+30))
+		r.AZID = fmt.Sprintf("use1-az%d", i%6)
+		r.InstanceID = fmt.Sprintf("i-%08x", i%(cfg.MaxInterfaces+500))
+		r.FlowDirection = parse.FlowDirection(i % 3)
+		records = append(records, r)
+		if len(records) == cap(records) {
+			flush()
+		}
+	}
+	// Rejected requests and replies on more (interface, port) pairs than MaxInterfacePorts.
+	for i := range cfg.MaxInterfacePorts + 100 {
+		r := parse.Record{
+			Version: 2, InterfaceID: fmt.Sprintf("eni-%08x", i%cfg.MaxInterfaces),
+			SrcAddr: netip.AddrFrom4([4]byte{198, 51, 100, 1}), DstAddr: netip.AddrFrom4([4]byte{10, 0, 0, 1}),
+			SrcPort: 60000, DstPort: uint16(1 + (i/cfg.MaxInterfaces)%cfg.MaxPorts), Protocol: 6,
+			Packets: 1, Bytes: 40, Start: base + 300, End: base + 360, Action: parse.ActionReject, LogStatus: parse.LogStatusOK,
 		}
 		for f := parse.FieldVersion; f <= parse.FieldLogStatus; f++ {
 			r.Present = r.Present.With(f)

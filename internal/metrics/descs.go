@@ -14,6 +14,8 @@ type descs struct {
 	watermark                                  *prometheus.Desc
 	winFlows, winBytes, winPackets             *prometheus.Desc
 	topTalker, topRejected, scanPorts          *prometheus.Desc
+	netFlows, netPackets, netBytes             *prometheus.Desc
+	rejectedLeg, ifaceInfo                     *prometheus.Desc
 
 	// Pipeline.
 	records, parseErrors, panics, queueDepth, queueCapacity, workers *prometheus.Desc
@@ -29,26 +31,35 @@ type descs struct {
 	buildInfo, scrapeDuration                              *prometheus.Desc
 }
 
+// networkLabels are the labels of the network families: action, direction and the dimensions in
+// aggregate.Dimensions() order.
+var networkLabels = []string{"action", "direction", "account_id", "vpc_id", "subnet_id", "az_id"}
+
 func newDescs() *descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &descs{
-		flows:          d("flowd_flows_total", "Flow records counted, by action, protocol and service port (folded ports are \"other\").", "action", "protocol", "port"),
-		packets:        d("flowd_packets_total", "Packets of the counted flow records, by action, protocol and service port.", "action", "protocol", "port"),
-		bytes:          d("flowd_bytes_total", "Bytes of the counted flow records, by action, protocol and service port.", "action", "protocol", "port"),
-		ifaceFlows:     d("flowd_interface_flows_total", "Flow records counted, by action and network interface (folded interfaces are \"other\").", "action", "interface_id"),
-		ifacePackets:   d("flowd_interface_packets_total", "Packets of the counted flow records, by action and network interface.", "action", "interface_id"),
-		ifaceBytes:     d("flowd_interface_bytes_total", "Bytes of the counted flow records, by action and network interface.", "action", "interface_id"),
+		flows:          d("flowd_flows_total", "Flow records counted, by action, direction, protocol and service port (folded ports are \"other\").", "action", "direction", "protocol", "port"),
+		packets:        d("flowd_packets_total", "Packets of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
+		bytes:          d("flowd_bytes_total", "Bytes of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
+		ifaceFlows:     d("flowd_interface_flows_total", "Flow records counted, by action, direction and network interface (folded interfaces are \"other\").", "action", "direction", "interface_id"),
+		ifacePackets:   d("flowd_interface_packets_total", "Packets of the counted flow records, by action, direction and network interface.", "action", "direction", "interface_id"),
+		ifaceBytes:     d("flowd_interface_bytes_total", "Bytes of the counted flow records, by action, direction and network interface.", "action", "direction", "interface_id"),
+		netFlows:       d("flowd_network_flows_total", "Flow records counted, by action, direction and the opt-in record dimensions (account, VPC, subnet, AZ; \"\" when off, \"other\" past the cap).", networkLabels...),
+		netPackets:     d("flowd_network_packets_total", "Packets of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
+		netBytes:       d("flowd_network_bytes_total", "Bytes of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
+		rejectedLeg:    d("flowd_interface_port_rejected_flows_total", "Rejected flow records by network interface, protocol, service port and leg: a rejected reply (server to client) is the signature of a network ACL blocking return traffic.", "interface_id", "protocol", "port", "leg"),
+		ifaceInfo:      d("flowd_interface_info", "A metric with a constant 1 labeled by what the flow records say about the network interface (\"\" when they do not say), for joins on interface_id.", "interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"),
 		ifaceNoData:    d("flowd_interface_nodata_records_total", "NODATA records (no traffic in the capture window), by network interface.", "interface_id"),
 		ifaceSkipData:  d("flowd_interface_skipdata_records_total", "SKIPDATA records (flow records AWS dropped), by network interface.", "interface_id"),
 		uncounted:      d("flowd_records_uncounted_total", "Records with log status OK that could not be counted as flows, by missing field.", "reason"),
 		lateRecords:    d("flowd_window_late_records_total", "Flow records older than the window ring: in the counters, not in the windows.", nil...),
 		futureRecords:  d("flowd_window_future_records_total", "Flow records dated further in the future than max_clock_skew: in the counters, not in the windows.", nil...),
 		untimedRecords: d("flowd_window_untimed_records_total", "Flow records without a start time: in the counters, not in the windows.", nil...),
-		foldedRecords:  d("flowd_aggregate_folded_records_total", "Flow records whose port or interface was folded into \"other\" by a cardinality cap.", "dimension"),
-		foldedKeys:     d("flowd_aggregate_folded_keys", "Estimated distinct ports or interfaces folded into \"other\" by a cardinality cap.", "dimension"),
-		keys:           d("flowd_aggregate_keys", "Ports or interfaces with their own series, \"other\" included.", "dimension"),
+		foldedRecords:  d("flowd_aggregate_folded_records_total", "Flow records whose key (port, interface, dimension value, network or interface_port combination) was folded into \"other\" by a cardinality cap.", "dimension"),
+		foldedKeys:     d("flowd_aggregate_folded_keys", "Estimated distinct keys folded into \"other\" by a cardinality cap, by dimension.", "dimension"),
+		keys:           d("flowd_aggregate_keys", "Keys with their own series, \"other\" included, by dimension (reject_only_port: the port keys of the reject-only budget).", "dimension"),
 		watermark:      d("flowd_window_watermark_timestamp_seconds", "End of every sliding window: newest record start minus allowed lateness, in Unix seconds.", nil...),
 		winFlows:       d("flowd_window_flows", "Flow records whose start lies in the sliding window, by action and service port.", "window", "action", "port"),
 		winBytes:       d("flowd_window_bytes", "Bytes of the flow records in the sliding window, by action and service port.", "window", "action", "port"),
@@ -94,6 +105,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.flows, d.packets, d.bytes, d.ifaceFlows, d.ifacePackets, d.ifaceBytes, d.ifaceNoData, d.ifaceSkipData,
 		d.uncounted, d.lateRecords, d.futureRecords, d.untimedRecords, d.foldedRecords, d.foldedKeys, d.keys,
 		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts,
+		d.netFlows, d.netPackets, d.netBytes, d.rejectedLeg, d.ifaceInfo,
 		d.records, d.parseErrors, d.panics, d.queueDepth, d.queueCapacity, d.workers,
 		d.apiRequests, d.apiRetries, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
 		d.lastSuccess, d.dedupEntries, d.dedupBytes, d.behind, d.tokenRestarts,

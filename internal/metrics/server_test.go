@@ -95,7 +95,7 @@ func TestServerEndpoints(t *testing.T) {
 		code               int
 		contains           string
 	}{
-		{name: "metrics", method: "GET", path: "/metrics", code: 200, contains: `flowd_flows_total{action="reject",port="22",protocol="tcp"} 1`},
+		{name: "metrics", method: "GET", path: "/metrics", code: 200, contains: `flowd_flows_total{action="reject",direction="ingress",port="22",protocol="tcp"} 1`},
 		{name: "go metrics", method: "GET", path: "/metrics", code: 200, contains: "go_goroutines"},
 		{name: "healthy", method: "GET", path: "/-/healthy", code: 200, contains: "healthy"},
 		{name: "not ready", method: "GET", path: "/-/ready", code: 503, contains: "no source polled successfully yet"},
