@@ -264,9 +264,9 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 		"flowd_interface_port_rejected_flows_total": cfg.MaxInterfacePorts + 3*protos,
 		"flowd_interface_info":                      cfg.MaxInterfaces,
 		"flowd_window_flows":                        nw * 2 * portKeys,
-		"flowd_window_top_talker_bytes":          nw * cfg.TopK,
-		"flowd_window_top_rejected_source_flows": nw * cfg.TopK,
-		"flowd_window_scan_candidate_ports":      nw * cfg.TopK,
+		"flowd_window_top_talker_bytes":             nw * cfg.TopK,
+		"flowd_window_top_rejected_source_flows":    nw * cfg.TopK,
+		"flowd_window_scan_candidate_ports":         nw * cfg.TopK,
 	}
 	for name, bound := range bounds {
 		if count[name] == 0 || count[name] > bound {
