@@ -233,7 +233,7 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 		b.talkers.add(newPairKey(r.SrcAddr, r.DstAddr), r.Bytes)
 	}
 	if srcOK && r.Action == parse.ActionReject {
-		b.addRejected(newAddrKey(r.SrcAddr), r.DstPort, hasPorts(r.Protocol))
+		b.addRejected(newAddrKey(r.SrcAddr), r.DstPort, hasPorts(r.Protocol), ii)
 	}
 }
 

@@ -186,6 +186,17 @@ type RejectedSource struct {
 	MaxError       uint64
 	DistinctPorts  int
 	PortsSaturated bool
+	// Targets are the interfaces its rejected flows hit (the first MaxScanTargets seen in the
+	// window, most flows first), with those flows while the source was monitored;
+	// TargetsSaturated says there were more.
+	Targets          []ScanTarget
+	TargetsSaturated bool
+}
+
+// ScanTarget is an interface a rejected source hit and its rejected flows there.
+type ScanTarget struct {
+	InterfaceID string
+	Flows       uint64
 }
 
 // Snapshot returns an immutable view of the counters and windows. The lock is held only while
@@ -455,6 +466,10 @@ func (a *Aggregator) window(f *frozen, width time.Duration, n int64) Window {
 				m.ports.add(p)
 			}
 			m.ports.saturated = m.ports.saturated || ps.saturated
+			for _, t := range ps.targets[:ps.ntargets] {
+				m.ports.addTarget(t.iface, t.flows)
+			}
+			m.ports.moreTargets = m.ports.moreTargets || ps.moreTargets
 		}
 	}
 	w.Ports = portList(f.ports.keys, ports)
@@ -469,8 +484,15 @@ func (a *Aggregator) window(f *frozen, width time.Duration, n int64) Window {
 
 	var all []RejectedSource
 	for k, m := range sources {
-		all = append(all, RejectedSource{Src: k.addr(), Flows: m.flows, MaxError: m.err + sourceMins - m.minPresent,
-			DistinctPorts: int(m.ports.n), PortsSaturated: m.ports.saturated})
+		rs := RejectedSource{Src: k.addr(), Flows: m.flows, MaxError: m.err + sourceMins - m.minPresent,
+			DistinctPorts: int(m.ports.n), PortsSaturated: m.ports.saturated, TargetsSaturated: m.ports.moreTargets}
+		for _, t := range m.ports.targets[:m.ports.ntargets] {
+			rs.Targets = append(rs.Targets, ScanTarget{InterfaceID: f.ifaces.ids[t.iface], Flows: uint64(t.flows)})
+		}
+		slices.SortFunc(rs.Targets, func(x, y ScanTarget) int {
+			return cmp.Or(cmp.Compare(y.Flows, x.Flows), cmp.Compare(x.InterfaceID, y.InterfaceID))
+		})
+		all = append(all, rs)
 	}
 	slices.SortFunc(all, func(x, y RejectedSource) int {
 		return cmp.Or(cmp.Compare(y.Flows, x.Flows), x.Src.Compare(y.Src))

@@ -130,6 +130,15 @@ type StateSource struct {
 	Count, Err uint64
 	Ports      []uint16
 	Saturated  bool
+	// Version 3: the interfaces hit (ids) and their rejected flows.
+	Targets          []StateTarget
+	TargetsSaturated bool
+}
+
+// StateTarget is a scan target: an interface id and the source's rejected flows to it.
+type StateTarget struct {
+	Interface string
+	Flows     uint32
 }
 
 // State returns a deep copy of the state to checkpoint.
@@ -182,8 +191,12 @@ func (a *Aggregator) State() *State {
 		for i := range b.rejected.entries {
 			e := &b.rejected.entries[i]
 			ps := &b.rejected.vals[i]
-			sb.Rejected = append(sb.Rejected, StateSource{Src: e.key.addr(), Count: e.count, Err: e.err,
-				Ports: slices.Clone(ps.ports[:ps.n]), Saturated: ps.saturated})
+			ss := StateSource{Src: e.key.addr(), Count: e.count, Err: e.err,
+				Ports: slices.Clone(ps.ports[:ps.n]), Saturated: ps.saturated, TargetsSaturated: ps.moreTargets}
+			for _, t := range ps.targets[:ps.ntargets] {
+				ss.Targets = append(ss.Targets, StateTarget{Interface: a.ifaces.ids[t.iface], Flows: t.flows})
+			}
+			sb.Rejected = append(sb.Rejected, ss)
 		}
 		s.Buckets = append(s.Buckets, sb)
 	}
@@ -392,6 +405,13 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 				ps.add(p)
 			}
 			ps.saturated = src.Saturated
+			if len(src.Targets) > MaxScanTargets {
+				return &StateError{Field: f + ".Targets", Reason: fmt.Sprintf("has %d targets, at most %d are kept", len(src.Targets), MaxScanTargets)}
+			}
+			for _, t := range src.Targets {
+				ps.addTarget(m.ifaces.indexOf(t.Interface), t.Flows)
+			}
+			ps.moreTargets = src.TargetsSaturated
 		}
 		b.talkers.fillFilter()
 		b.rejected.fillFilter()

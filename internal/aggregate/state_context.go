@@ -135,3 +135,16 @@ func restoreFold(name string, src StateFold, dst *foldCounter) error {
 	dst.overflow = src.Overflow
 	return nil
 }
+
+// indexOf returns the index of an interned id, the "-" key for "" and "-", and the "other" key
+// for ids not interned (a restored scan target whose interface was folded).
+func (t *ifaceTable) indexOf(id string) int32 {
+	if id == "" || id == NoInterface {
+		return ifaceNone
+	}
+	w := words(id)
+	if s := t.find(id, &w); s.idx1 != 0 {
+		return s.idx1 - 1
+	}
+	return ifaceOther
+}

@@ -1,8 +1,10 @@
 package aggregate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -206,8 +208,8 @@ func TestRejectedSourcesAndScans(t *testing.T) {
 		reject(scanner, 1000+p, 6)
 		reject(scanner, 1000+p, 6) // repeats do not add ports
 	}
-	for p := range uint16(100) {
-		reject(sweeper, 2000+p, 17)
+	for p := range uint16(100) { // over six interfaces: four are kept as its targets
+		batch = append(batch, flow(fmt.Sprintf("eni-s%d", p%6), sweeper, dst, 40000, 2000+p, 17, 1, 60, start, parse.ActionReject))
 	}
 	for i := range 40 { // noise: one reject each
 		reject(netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), 3389, 6)
@@ -220,12 +222,13 @@ func TestRejectedSourcesAndScans(t *testing.T) {
 		t.Fatalf("window 0 is %s", w.Width)
 	}
 	want := []RejectedSource{
-		{Src: bruteForce, Flows: 300, DistinctPorts: 1},
-		{Src: sweeper, Flows: 100, DistinctPorts: MaxDistinctPorts, PortsSaturated: true},
-		{Src: scanner, Flows: 60, DistinctPorts: 30},
+		{Src: bruteForce, Flows: 300, DistinctPorts: 1, Targets: []ScanTarget{{"eni-1", 300}}},
+		{Src: sweeper, Flows: 100, DistinctPorts: MaxDistinctPorts, PortsSaturated: true,
+			Targets: []ScanTarget{{"eni-s0", 17}, {"eni-s1", 17}, {"eni-s2", 17}, {"eni-s3", 17}}, TargetsSaturated: true},
+		{Src: scanner, Flows: 60, DistinctPorts: 30, Targets: []ScanTarget{{"eni-1", 60}}},
 	}
 	for i, ws := range want {
-		if i >= len(w.TopRejectedSources) || w.TopRejectedSources[i] != ws {
+		if i >= len(w.TopRejectedSources) || !reflect.DeepEqual(w.TopRejectedSources[i], ws) {
 			t.Errorf("top rejected source %d = %+v, want %+v", i, w.TopRejectedSources, ws)
 		}
 	}
@@ -233,7 +236,7 @@ func TestRejectedSourcesAndScans(t *testing.T) {
 		t.Errorf("%d top rejected sources, want TopK=5", len(w.TopRejectedSources))
 	}
 	wantScans := []RejectedSource{want[1], want[2]}
-	if !slices.Equal(w.ScanCandidates, wantScans) {
+	if !reflect.DeepEqual(w.ScanCandidates, wantScans) {
 		t.Errorf("scan candidates = %+v, want %+v", w.ScanCandidates, wantScans)
 	}
 }

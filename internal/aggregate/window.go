@@ -6,6 +6,36 @@ type portSet struct {
 	n         uint8
 	saturated bool
 	ports     [MaxDistinctPorts]uint16
+	// The interfaces the source's rejected flows hit, the first MaxScanTargets of them, with
+	// their rejected flows; moreTargets says there were others.
+	ntargets    uint8
+	moreTargets bool
+	targets     [MaxScanTargets]scanTarget
+}
+
+// MaxScanTargets is how many interfaces are kept per rejected source and bucket (and window).
+const MaxScanTargets = 4
+
+// scanTarget is an interface index and the rejected flows a source sent to it.
+type scanTarget struct {
+	iface int32
+	flows uint32
+}
+
+// addTarget counts n rejected flows to interface index iface.
+func (s *portSet) addTarget(iface int32, n uint32) {
+	for i := range s.targets[:s.ntargets] {
+		if t := &s.targets[i]; t.iface == iface {
+			t.flows += n
+			return
+		}
+	}
+	if int(s.ntargets) < MaxScanTargets {
+		s.targets[s.ntargets] = scanTarget{iface: iface, flows: n}
+		s.ntargets++
+		return
+	}
+	s.moreTargets = true
 }
 
 func (s *portSet) add(p uint16) {
@@ -67,10 +97,14 @@ func (b *bucket) portCounts(idx int32, nkeys int) *byAction {
 }
 
 // addRejected counts one rejected flow from src to dst port (hasPort false for port-less
-// protocols, which add no port).
-func (b *bucket) addRejected(src addrKey, dstPort uint16, hasPort bool) {
+// protocols, which add no port) captured by interface index iface.
+func (b *bucket) addRejected(src addrKey, dstPort uint16, hasPort bool, iface int32) {
 	ps := b.rejected.add(src, 1)
-	if ps != nil && hasPort {
+	if ps == nil {
+		return
+	}
+	if hasPort {
 		ps.add(dstPort)
 	}
+	ps.addTarget(iface, 1)
 }

@@ -133,7 +133,11 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 			gauge(d.topRejected, float64(r.Flows), win, r.Src.String())
 		}
 		for _, r := range w.ScanCandidates {
-			gauge(d.scanPorts, float64(r.DistinctPorts), win, r.Src.String())
+			src := r.Src.String()
+			gauge(d.scanPorts, float64(r.DistinctPorts), win, src)
+			for _, t := range r.Targets {
+				gauge(d.scanTargets, float64(t.Flows), win, src, t.InterfaceID)
+			}
 		}
 	}
 }

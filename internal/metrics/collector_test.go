@@ -267,6 +267,7 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 		"flowd_window_top_talker_bytes":             nw * cfg.TopK,
 		"flowd_window_top_rejected_source_flows":    nw * cfg.TopK,
 		"flowd_window_scan_candidate_ports":         nw * cfg.TopK,
+		"flowd_window_scan_candidate_target_flows":  nw * cfg.TopK * aggregate.MaxScanTargets,
 	}
 	for name, bound := range bounds {
 		if count[name] == 0 || count[name] > bound {

@@ -14,6 +14,7 @@ type descs struct {
 	watermark                                  *prometheus.Desc
 	winFlows, winBytes, winPackets             *prometheus.Desc
 	topTalker, topRejected, scanPorts          *prometheus.Desc
+	scanTargets                                *prometheus.Desc
 	netFlows, netPackets, netBytes             *prometheus.Desc
 	rejectedLeg, ifaceInfo                     *prometheus.Desc
 
@@ -67,6 +68,7 @@ func newDescs() *descs {
 		topTalker:      d("flowd_window_top_talker_bytes", "Bytes of the top source and destination pairs in the sliding window (estimate; top-K only).", "window", "src_addr", "dst_addr"),
 		topRejected:    d("flowd_window_top_rejected_source_flows", "Rejected flow records of the top rejected sources in the sliding window (estimate; top-K only).", "window", "src_addr"),
 		scanPorts:      d("flowd_window_scan_candidate_ports", "Distinct rejected destination ports of sources that look like port scans in the sliding window.", "window", "src_addr"),
+		scanTargets:    d("flowd_window_scan_candidate_target_flows", "Rejected flow records of each scan candidate by the network interface they hit, in the sliding window (the first 4 interfaces per candidate; estimate).", "window", "src_addr", "interface_id"),
 
 		records:       d("flowd_records_total", "Records read, by what became of them: ok, nodata, skipdata, malformed, unmatched (fits no configured format).", "status"),
 		parseErrors:   d("flowd_parse_errors_total", "Malformed records, by parse error reason.", "reason"),
@@ -104,7 +106,7 @@ func (d *descs) all() []*prometheus.Desc {
 	return []*prometheus.Desc{
 		d.flows, d.packets, d.bytes, d.ifaceFlows, d.ifacePackets, d.ifaceBytes, d.ifaceNoData, d.ifaceSkipData,
 		d.uncounted, d.lateRecords, d.futureRecords, d.untimedRecords, d.foldedRecords, d.foldedKeys, d.keys,
-		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts,
+		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts, d.scanTargets,
 		d.netFlows, d.netPackets, d.netBytes, d.rejectedLeg, d.ifaceInfo,
 		d.records, d.parseErrors, d.panics, d.queueDepth, d.queueCapacity, d.workers,
 		d.apiRequests, d.apiRetries, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
