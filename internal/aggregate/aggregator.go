@@ -19,6 +19,10 @@ type ifaceCounts struct {
 	skipData uint64
 	own      [2]ownGuess // the interface's own IPv4 and IPv6 address, for direction inference
 	info     ifaceInfo
+	// netKey is the index+1 of the interface's network key (0: none yet), valid while its
+	// records agree with info: an interface lives in one account, VPC, subnet and AZ, so the
+	// dimension lookups run once per interface, not once per record.
+	netKey int32
 }
 
 // Aggregator counts flow records into cumulative counters and event-time sliding windows.
@@ -163,14 +167,18 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 		a.noData++
 		ic := &a.ifaceCounts[a.iface(r)]
 		ic.noData++
-		ic.info.learn(r, now)
+		if !ic.info.learn(r, now) {
+			ic.netKey = 0 // the info changed: look the network key up again
+		}
 		a.status(r, now)
 		return
 	case parse.LogStatusSkipData:
 		a.skipData++
 		ic := &a.ifaceCounts[a.iface(r)]
 		ic.skipData++
-		ic.info.learn(r, now)
+		if !ic.info.learn(r, now) {
+			ic.netKey = 0 // the info changed: look the network key up again
+		}
 		a.status(r, now)
 		return
 	}
@@ -208,16 +216,27 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 	ii := a.iface(r)
 	ic := &a.ifaceCounts[ii]
 	var dir Direction
+	same := false
 	if ii >= ifaceFirst {
 		dir = recordDirection(r, &ic.own, a.cfg.InferDirection)
-		ic.info.learn(r, now)
+		same = ic.info.learn(r, now)
 	} else {
 		dir = recordDirection(r, nil, false)
 	}
 	a.portCounts[pi][dir][act].add(r.Packets, r.Bytes)
 	ic.flows[dir][act].add(r.Packets, r.Bytes)
 	if a.dims.enabled() {
-		a.dims.lookup(r)[dir][act].add(r.Packets, r.Bytes)
+		var nc *byDirection
+		if same && ic.netKey != 0 {
+			nc = &a.dims.counts[ic.netKey-1]
+		} else {
+			var i int32
+			nc, i = a.dims.lookup(r)
+			if ii >= ifaceFirst {
+				ic.netKey = i + 1
+			}
+		}
+		nc[dir][act].add(r.Packets, r.Bytes)
 	}
 	if act == 1 {
 		a.addReject(r, ii, pi, port)

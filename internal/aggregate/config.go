@@ -86,7 +86,7 @@ type Config struct {
 // (a record's start may trail the newest one of the same delivery by the 1-minute aggregation
 // interval plus up to 60s of capture delay, see the package doc); 5m clock skew; 1000 ports;
 // 2000 interfaces; top 20; scan candidates from 20 distinct rejected ports; ephemeral ports from
-// 1024; 100 reject-only ports; direction inferred; no dimensions (200 values each, 1000
+// 1024; 100 reject-only ports; direction inferred; no dimensions (200 values each, 250
 // combinations when on); 2000 rejected (interface, port, leg) keys; interface info kept 1h.
 func DefaultConfig() Config {
 	return Config{
@@ -103,7 +103,7 @@ func DefaultConfig() Config {
 		MaxRejectOnlyPorts: 100,
 		InferDirection:     true,
 		MaxDimensionValues: 200,
-		MaxNetworkKeys:     1000,
+		MaxNetworkKeys:     250,
 		MaxInterfacePorts:  2000,
 		InterfaceInfoTTL:   time.Hour,
 	}

@@ -113,8 +113,8 @@ func (t *dimTables) otherKey() dimKey {
 	return k
 }
 
-// lookup returns the counts of r's combination.
-func (t *dimTables) lookup(r *parse.Record) *byDirection {
+// lookup returns the counts of r's combination and its index.
+func (t *dimTables) lookup(r *parse.Record) (*byDirection, int32) {
 	var k dimKey
 	for d := range k.vals {
 		k.vals[d] = -1
@@ -123,7 +123,7 @@ func (t *dimTables) lookup(r *parse.Record) *byDirection {
 		}
 	}
 	if t.lastI != 0 && t.last == k {
-		return &t.counts[t.lastI-1]
+		return &t.counts[t.lastI-1], t.lastI - 1
 	}
 	i, ok := t.index[k]
 	if !ok {
@@ -138,7 +138,7 @@ func (t *dimTables) lookup(r *parse.Record) *byDirection {
 		}
 	}
 	t.last, t.lastI = k, i+1
-	return &t.counts[i]
+	return &t.counts[i], i
 }
 
 // add appends key k (outside the cap check) and returns its index.
@@ -156,26 +156,31 @@ type ifaceInfo struct {
 	lastSeen                                   int64 // clock time, Unix seconds; 0: never
 }
 
-// setString sets *dst to v ("-" and absent are "") copying v only when it changed: the record's
-// strings point into a line that is reused.
-func setString(dst *string, r *parse.Record, f parse.Field, v string) {
+// setString sets *dst to v when r has field f with a value (not "-"), copying v only when it
+// changed: the record's strings point into a line that is reused. It reports whether the
+// record agreed with *dst (same value, or no value and *dst empty).
+func setString(dst *string, r *parse.Record, f parse.Field, v string) bool {
 	if !r.Present.Has(f) || v == "-" {
-		return
+		return *dst == ""
 	}
 	if *dst != v {
 		*dst = strings.Clone(v)
+		return false
 	}
+	return true
 }
 
-// learn updates the info from r.
-func (in *ifaceInfo) learn(r *parse.Record, now int64) {
+// learn updates the info from r and reports whether r agreed with what it held (then the
+// interface's cached network key still applies).
+func (in *ifaceInfo) learn(r *parse.Record, now int64) bool {
 	in.lastSeen = now
-	setString(&in.account, r, parse.FieldAccountID, r.AccountID)
-	setString(&in.vpc, r, parse.FieldVPCID, r.VPCID)
-	setString(&in.subnet, r, parse.FieldSubnetID, r.SubnetID)
-	setString(&in.az, r, parse.FieldAZID, r.AZID)
-	setString(&in.instance, r, parse.FieldInstanceID, r.InstanceID)
+	same := setString(&in.account, r, parse.FieldAccountID, r.AccountID)
+	same = setString(&in.vpc, r, parse.FieldVPCID, r.VPCID) && same
+	same = setString(&in.subnet, r, parse.FieldSubnetID, r.SubnetID) && same
+	same = setString(&in.az, r, parse.FieldAZID, r.AZID) && same
 	// ifType stays "" until version 11's interface-type is a typed Record field (issue 15).
+	setString(&in.instance, r, parse.FieldInstanceID, r.InstanceID)
+	return same
 }
 
 // Leg is the side of a connection a flow record is, from service-port attribution.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,23 +74,50 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
+	// The big counter families are sent in the order the registry sorts them into (by label
+	// values, in label name order), so its sort finds them sorted and costs a linear pass.
+	var rows []counterRow
 	for _, p := range s.PortsByDirection {
-		act, dir, proto, port := actionLabel(p.Action), p.Direction.String(), protocolLabels[p.Protocol], portLabel(p.Port, p.Other)
-		counter(d.flows, p.Flows, act, dir, proto, port)
-		counter(d.packets, p.Packets, act, dir, proto, port)
-		counter(d.bytes, p.Bytes, act, dir, proto, port)
+		// Label names sort as action, direction, port, protocol.
+		rows = append(rows, counterRow{labels: []string{actionLabel(p.Action), p.Direction.String(), portLabel(p.Port, p.Other), protocolLabels[p.Protocol]}, c: p.Counts})
 	}
+	for _, r := range sortedRows(rows) {
+		act, dir, port, proto := r.labels[0], r.labels[1], r.labels[2], r.labels[3]
+		counter(d.flows, r.c.Flows, act, dir, proto, port)
+		counter(d.packets, r.c.Packets, act, dir, proto, port)
+		counter(d.bytes, r.c.Bytes, act, dir, proto, port)
+	}
+	for _, i := range s.Interfaces {
+		act := actionLabel(i.Action)
+		counter(d.ifaceFlows, i.Flows, act, i.InterfaceID)
+		counter(d.ifacePackets, i.Packets, act, i.InterfaceID)
+		counter(d.ifaceBytes, i.Bytes, act, i.InterfaceID)
+	}
+	// Bytes by direction per interface, both actions summed: a third of the series that a
+	// direction label on the three interface families would cost.
+	ifaceDir := make(map[[2]string]uint64, len(s.InterfacesByDirection))
+	rows = rows[:0]
 	for _, i := range s.InterfacesByDirection {
-		act, dir := actionLabel(i.Action), i.Direction.String()
-		counter(d.ifaceFlows, i.Flows, act, dir, i.InterfaceID)
-		counter(d.ifacePackets, i.Packets, act, dir, i.InterfaceID)
-		counter(d.ifaceBytes, i.Bytes, act, dir, i.InterfaceID)
+		k := [2]string{i.Direction.String(), i.InterfaceID}
+		if _, seen := ifaceDir[k]; !seen {
+			rows = append(rows, counterRow{labels: k[:]})
+		}
+		ifaceDir[k] += i.Bytes
 	}
+	for _, r := range sortedRows(rows) {
+		counter(d.ifaceDirBytes, ifaceDir[[2]string{r.labels[0], r.labels[1]}], r.labels...)
+	}
+	rows = rows[:0]
 	for _, n := range s.Network {
-		labels := []string{actionLabel(n.Action), n.Direction.String(), n.Values[0], n.Values[1], n.Values[2], n.Values[3]}
-		counter(d.netFlows, n.Flows, labels...)
-		counter(d.netPackets, n.Packets, labels...)
-		counter(d.netBytes, n.Bytes, labels...)
+		// Label names sort as account_id, action, az_id, direction, subnet_id, vpc_id.
+		rows = append(rows, counterRow{labels: []string{n.Values[0], actionLabel(n.Action), n.Values[3], n.Direction.String(), n.Values[2], n.Values[1]}, c: n.Counts})
+	}
+	for _, r := range sortedRows(rows) {
+		l := r.labels
+		labels := []string{l[1], l[3], l[0], l[5], l[4], l[2]} // action, direction, account, vpc, subnet, az
+		counter(d.netFlows, r.c.Flows, labels...)
+		counter(d.netPackets, r.c.Packets, labels...)
+		counter(d.netBytes, r.c.Bytes, labels...)
 	}
 	for _, r := range s.Rejected {
 		counter(d.rejectedLeg, r.Flows, r.InterfaceID, protocolLabels[r.Protocol], portLabel(r.Port, r.Other), r.Leg.String())
@@ -140,6 +168,18 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 			}
 		}
 	}
+}
+
+// counterRow is one series of a counter family: its label values in label name order.
+type counterRow struct {
+	labels []string
+	c      aggregate.Counts
+}
+
+// sortedRows sorts rows by their label values.
+func sortedRows(rows []counterRow) []counterRow {
+	slices.SortFunc(rows, func(x, y counterRow) int { return slices.Compare(x.labels, y.labels) })
+	return rows
 }
 
 // windowPortKey is a window series: the contract has no protocol label on window families, so

@@ -253,7 +253,7 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 	const protos, dirs = 2, 3
 	portKeys := cfg.MaxPorts + cfg.MaxRejectOnlyPorts + protos
 	portSeries := 2 * dirs * portKeys
-	ifaceSeries := 2 * dirs * (cfg.MaxInterfaces + 2)
+	ifaceSeries := 2 * (cfg.MaxInterfaces + 2)
 	nw := len(cfg.Windows)
 	bounds := map[string]int{
 		"flowd_flows_total":                         portSeries,
@@ -263,6 +263,7 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 		"flowd_network_flows_total":                 2 * dirs * (cfg.MaxNetworkKeys + 1),
 		"flowd_interface_port_rejected_flows_total": cfg.MaxInterfacePorts + 3*protos,
 		"flowd_interface_info":                      cfg.MaxInterfaces,
+		"flowd_interface_direction_bytes_total":     dirs * (cfg.MaxInterfaces + 2),
 		"flowd_window_flows":                        nw * 2 * portKeys,
 		"flowd_window_top_talker_bytes":             nw * cfg.TopK,
 		"flowd_window_top_rejected_source_flows":    nw * cfg.TopK,

@@ -16,7 +16,7 @@ type descs struct {
 	topTalker, topRejected, scanPorts          *prometheus.Desc
 	scanTargets                                *prometheus.Desc
 	netFlows, netPackets, netBytes             *prometheus.Desc
-	rejectedLeg, ifaceInfo                     *prometheus.Desc
+	rejectedLeg, ifaceInfo, ifaceDirBytes      *prometheus.Desc
 
 	// Pipeline.
 	records, parseErrors, panics, queueDepth, queueCapacity, workers *prometheus.Desc
@@ -44,9 +44,10 @@ func newDescs() *descs {
 		flows:          d("flowd_flows_total", "Flow records counted, by action, direction, protocol and service port (folded ports are \"other\").", "action", "direction", "protocol", "port"),
 		packets:        d("flowd_packets_total", "Packets of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
 		bytes:          d("flowd_bytes_total", "Bytes of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
-		ifaceFlows:     d("flowd_interface_flows_total", "Flow records counted, by action, direction and network interface (folded interfaces are \"other\").", "action", "direction", "interface_id"),
-		ifacePackets:   d("flowd_interface_packets_total", "Packets of the counted flow records, by action, direction and network interface.", "action", "direction", "interface_id"),
-		ifaceBytes:     d("flowd_interface_bytes_total", "Bytes of the counted flow records, by action, direction and network interface.", "action", "direction", "interface_id"),
+		ifaceFlows:     d("flowd_interface_flows_total", "Flow records counted, by action and network interface (folded interfaces are \"other\").", "action", "interface_id"),
+		ifacePackets:   d("flowd_interface_packets_total", "Packets of the counted flow records, by action and network interface.", "action", "interface_id"),
+		ifaceBytes:     d("flowd_interface_bytes_total", "Bytes of the counted flow records, by action and network interface.", "action", "interface_id"),
+		ifaceDirBytes:  d("flowd_interface_direction_bytes_total", "Bytes of the counted flow records (both actions), by direction and network interface.", "direction", "interface_id"),
 		netFlows:       d("flowd_network_flows_total", "Flow records counted, by action, direction and the opt-in record dimensions (account, VPC, subnet, AZ; \"\" when off, \"other\" past the cap).", networkLabels...),
 		netPackets:     d("flowd_network_packets_total", "Packets of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
 		netBytes:       d("flowd_network_bytes_total", "Bytes of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
@@ -107,7 +108,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.flows, d.packets, d.bytes, d.ifaceFlows, d.ifacePackets, d.ifaceBytes, d.ifaceNoData, d.ifaceSkipData,
 		d.uncounted, d.lateRecords, d.futureRecords, d.untimedRecords, d.foldedRecords, d.foldedKeys, d.keys,
 		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts, d.scanTargets,
-		d.netFlows, d.netPackets, d.netBytes, d.rejectedLeg, d.ifaceInfo,
+		d.netFlows, d.netPackets, d.netBytes, d.rejectedLeg, d.ifaceInfo, d.ifaceDirBytes,
 		d.records, d.parseErrors, d.panics, d.queueDepth, d.queueCapacity, d.workers,
 		d.apiRequests, d.apiRetries, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
 		d.lastSuccess, d.dedupEntries, d.dedupBytes, d.behind, d.tokenRestarts,
