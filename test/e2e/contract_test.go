@@ -30,10 +30,12 @@ var builtinFamilies = map[string][]string{"up": nil}
 // closedLabelValues are the label values the contract lists as the only ones; an equality matcher
 // on these labels must use one of them (a typo like action="REJECT" would match nothing forever).
 var closedLabelValues = map[string][]string{
-	"action":  {"accept", "reject"},
-	"window":  {"1m", "5m", "15m"},
-	"outcome": {"ok", "throttled", "error"},
-	"status":  {"ok", "nodata", "skipdata", "malformed", "unmatched"},
+	"action":    {"accept", "reject"},
+	"window":    {"1m", "5m", "15m"},
+	"outcome":   {"ok", "throttled", "error"},
+	"status":    {"ok", "nodata", "skipdata", "malformed", "unmatched"},
+	"direction": {"ingress", "egress", "unknown"},
+	"leg":       {"request", "reply", "unknown"},
 }
 
 var (
@@ -95,8 +97,10 @@ func TestContractTableParses(t *testing.T) {
 		family string
 		labels []string
 	}{
-		{"flowd_flows_total", []string{"action", "protocol", "port"}},
-		{"flowd_bytes_total", []string{"action", "protocol", "port"}},
+		{"flowd_flows_total", []string{"action", "direction", "protocol", "port"}},
+		{"flowd_bytes_total", []string{"action", "direction", "protocol", "port"}},
+		{"flowd_interface_port_rejected_flows_total", []string{"interface_id", "protocol", "port", "leg"}},
+		{"flowd_interface_info", []string{"interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"}},
 		{"flowd_interface_flows_total", []string{"action", "interface_id"}},
 		{"flowd_window_late_records_total", nil},
 		{"flowd_window_scan_candidate_ports", []string{"window", "src_addr"}},

@@ -74,6 +74,7 @@ var wantAlerts = []string{
 	"FlowdRejectSpike", "FlowdSSHRDPRejectStorm", "FlowdPortScan", "FlowdInterfaceRejectSurge",
 	"FlowdIngestLagHigh", "FlowdIngestThrottled", "FlowdParseErrors", "FlowdSkipData",
 	"FlowdSourceNotPolled", "FlowdDown", "FlowdCheckpointFailing",
+	"FlowdRejectedReplies", // issue 14
 }
 
 var recordName = regexp.MustCompile(`^flowd:[a-z0-9_]+:[a-z0-9_]+$`)

@@ -58,6 +58,8 @@ func TestLoadParamsRejectsBadValues(t *testing.T) {
 		{"for shorter than rate window", "for: 10m           # at least", "for: 1m           # at least", "reject_spike.for"},
 		{"bad port regex", "ports: 22|3389", "ports: 22|(3389", "ssh_rdp_storm.ports"},
 		{"unknown window", "window: 5m ", "window: 2m ", "port_scan.window"},
+		{"bad exclude regex", `exclude_sources: ""`, `exclude_sources: "(10."`, "port_scan.exclude_sources"},
+		{"no rejected replies floor", "min_rate: 0.05 ", "min_rate: 0 ", "rejected_replies.min_rate"},
 		{"ratio of one", "max_ratio: 0.2", "max_ratio: 1", "ingest_throttled.max_ratio"},
 		{"zero lag budget", "max: 15m", "max: 0s", "ingest_lag.max"},
 	}

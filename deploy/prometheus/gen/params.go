@@ -41,6 +41,16 @@ type Params struct {
 	SourceNotPolled SourceNotPolled `yaml:"source_not_polled"`
 	Down            ForOnly         `yaml:"down"`
 	Checkpoint      Checkpoint      `yaml:"checkpoint_failing"`
+	RejectedReplies RejectedReplies `yaml:"rejected_replies"`
+}
+
+// RejectedReplies tunes FlowdRejectedReplies: replies of a service rejected on an interface,
+// the signature of a network ACL blocking return traffic.
+type RejectedReplies struct {
+	// MinRate is rejected replies per second on one (interface, protocol, port).
+	MinRate float64 `yaml:"min_rate"`
+	// For is how long the condition must hold.
+	For model.Duration `yaml:"for"`
 }
 
 // RejectSpike tunes FlowdRejectSpike: the reject rate against its own baseline.
@@ -73,6 +83,9 @@ type PortScan struct {
 	MinPorts float64 `yaml:"min_ports"`
 	// For is how long the condition must hold.
 	For model.Duration `yaml:"for"`
+	// ExcludeSources is a regular expression over src_addr of sources never counted (your own
+	// vulnerability scanner); "" excludes none.
+	ExcludeSources string `yaml:"exclude_sources"`
 }
 
 // Surge tunes FlowdInterfaceRejectSurge: one interface's reject rate against its baseline.
@@ -233,6 +246,13 @@ func (p *Params) Validate() error {
 		bad("port_scan.min_ports", "must be at least 2")
 	}
 	nonNegative("port_scan.for", p.PortScan.For)
+	if _, err := regexp.Compile("^(?:" + p.PortScan.ExcludeSources + ")$"); err != nil {
+		bad("port_scan.exclude_sources", "bad regular expression: "+err.Error())
+	} else if strings.ContainsAny(p.PortScan.ExcludeSources, `"\`) {
+		bad("port_scan.exclude_sources", "must not contain quotes or backslashes")
+	}
+	floor("rejected_replies.min_rate", p.RejectedReplies.MinRate)
+	nonNegative("rejected_replies.for", p.RejectedReplies.For)
 	factor("interface_reject_surge.factor", p.InterfaceSurge.Factor)
 	floor("interface_reject_surge.min_rate", p.InterfaceSurge.MinRate)
 	spikeFor("interface_reject_surge.for", p.InterfaceSurge.For)
