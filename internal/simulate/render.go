@@ -127,6 +127,7 @@ func (rd *renderer) render(f *flow) (string, summary) {
 		if m.Has(parse.FieldAction) {
 			s.action = f.action
 		}
+		s.blockedReply = f.blockedReply && m.Has(parse.FieldAction)
 	}
 	return string(rd.buf), s
 }

@@ -13,6 +13,7 @@ const (
 	ScenarioPortScan    = "port-scan"
 	ScenarioLateBurst   = "late-burst"
 	ScenarioDemo        = "demo"
+	ScenarioACLBlock    = "acl-block"
 )
 
 // ScenarioInfo names and describes a scenario.
@@ -32,6 +33,8 @@ var scenarioList = []ScenarioInfo{
 		"released together DelayMax after the event ends"},
 	{ScenarioDemo, "steady, plus in every DemoPeriod a reject spike (from 1/5 to 2/5 of the period) and a port " +
 		"scan of one web interface by a new source (from 3/5 to 4/5)"},
+	{ScenarioACLBlock, "steady, plus during the event a network ACL on the data subnets that denies outbound " +
+		"ephemeral ports: requests to the databases are accepted, their replies rejected (Truth.RejectedReplies)"},
 }
 
 // Scenarios lists the scenarios, steady first.
@@ -160,6 +163,12 @@ func (s *scenario) periodic(ws, we int64, fifth int64, out *[maxEvents]event) in
 		}
 	}
 	return c
+}
+
+// blocksReplies reports whether a network ACL drops the replies of database interface ifc's
+// service in the window starting at ws: the acl-block scenario, during the event.
+func (s *scenario) blocksReplies(ifc *iface, ws int64) bool {
+	return s.name == ScenarioACLBlock && ifc.role == roleDB && ws >= s.evA && ws < s.evB
 }
 
 // hold reports when the batch of window [ws, we) may be delivered at the earliest, if the

@@ -34,6 +34,7 @@ type flow struct {
 	dir              parse.FlowDirection
 	path             uint8 // traffic-path, 0 when none (ingress)
 	srcSvc, dstSvc   int8  // index into awsServices, -1 when none
+	blockedReply     bool  // a reply rejected by a network ACL (acl-block scenario)
 }
 
 // sizeProfile shapes the packets and bytes of one kind of exchange: a Pareto number of request
@@ -69,6 +70,8 @@ type exchange struct {
 	ephemeral     uint16 // client port
 	action        parse.Action
 	profile       *sizeProfile
+	// replyBlocked: a stateless network ACL drops the reply of an accepted request.
+	replyBlocked bool
 }
 
 // generator produces the records of one interface and interval. Its buffers are reused from
@@ -228,6 +231,7 @@ func (g *generator) peerExchange(r *rng, ifc *iface, ws, we int64, ro role, port
 	if p == nil {
 		x.proto, x.port, x.ephemeral = protoICMP, 0, 0
 	}
+	x.replyBlocked = inbound && p != nil && port == ifc.dbPort && g.scen.blocksReplies(ifc, ws)
 	g.addExchange(r, &x, ws, we)
 }
 
@@ -323,6 +327,9 @@ func (g *generator) addExchange(r *rng, x *exchange, ws, we int64) {
 	}
 	g.addFlow(req)
 	if x.action == parse.ActionAccept {
+		if x.replyBlocked {
+			resp.action, resp.blockedReply = parse.ActionReject, true
+		}
 		g.addFlow(resp)
 	}
 }

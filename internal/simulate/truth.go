@@ -59,6 +59,18 @@ type Truth struct {
 	ByMinute map[MinuteKey]Counts
 	// ByStream counts events by log stream.
 	ByStream map[string]uint64
+	// RejectedReplies counts the replies a network ACL rejected (acl-block scenario) by
+	// (interface-id, protocol, service port = the reply's source port); nil when there are none.
+	// It is what the generator knows, not what the message says (a message does not say it is a
+	// reply): the check of an aggregator against it is the point.
+	RejectedReplies map[ReplyKey]Counts
+}
+
+// ReplyKey groups rejected replies by interface and service.
+type ReplyKey struct {
+	Interface string
+	Protocol  uint8
+	Port      uint16
 }
 
 // Total sums ByAction over ACCEPT and REJECT: the flow records proper.
@@ -76,6 +88,7 @@ type summary struct {
 	proto            uint8
 	action           parse.Action
 	status           parse.LogStatus
+	blockedReply     bool
 }
 
 // tally accumulates a Truth cheaply: arrays where the key is small, per-interface slices
@@ -88,6 +101,14 @@ type tally struct {
 	ifaceEvents []uint64
 	port        map[PortKey]Counts // nil when not kept
 	minute      map[MinuteKey]Counts
+	replies     map[replyKey]Counts
+}
+
+// replyKey is a ReplyKey with the interface index.
+type replyKey struct {
+	iface int
+	proto uint8
+	port  uint16
 }
 
 func newTally(interfaces int, byPort bool) *tally {
@@ -95,6 +116,7 @@ func newTally(interfaces int, byPort bool) *tally {
 		iface:       make([][3]Counts, interfaces),
 		ifaceEvents: make([]uint64, interfaces),
 		minute:      make(map[MinuteKey]Counts),
+		replies:     make(map[replyKey]Counts),
 	}
 	if byPort {
 		t.port = make(map[PortKey]Counts)
@@ -142,6 +164,9 @@ func (t *tally) add(i int, sums []summary, neg bool) {
 			if t.port != nil {
 				subKey(t.port, PortKey{s.proto, s.srcPort, s.dstPort, s.action}, c)
 			}
+			if s.blockedReply {
+				subKey(t.replies, replyKey{i, s.proto, s.srcPort}, c)
+			}
 			continue
 		}
 		t.status[s.status]++
@@ -149,6 +174,9 @@ func (t *tally) add(i int, sums []summary, neg bool) {
 		t.iface[i][s.action].add(c)
 		if t.port != nil {
 			addKey(t.port, PortKey{s.proto, s.srcPort, s.dstPort, s.action}, c)
+		}
+		if s.blockedReply {
+			addKey(t.replies, replyKey{i, s.proto, s.srcPort}, c)
 		}
 	}
 	flush()
@@ -181,6 +209,16 @@ func (t *tally) truth(v *vpc, withIface bool) *Truth {
 		ByInterface: make(map[InterfaceKey]Counts),
 		ByMinute:    make(map[MinuteKey]Counts, len(t.minute)),
 		ByStream:    make(map[string]uint64),
+	}
+	if len(t.replies) > 0 {
+		out.RejectedReplies = make(map[ReplyKey]Counts, len(t.replies))
+	}
+	for k, c := range t.replies {
+		id := ""
+		if withIface {
+			id = v.ifaces[k.iface].eni
+		}
+		addKey(out.RejectedReplies, ReplyKey{Interface: id, Protocol: k.proto, Port: k.port}, c)
 	}
 	for s, n := range t.status {
 		if n != 0 {
