@@ -11,13 +11,14 @@ import (
 // TestACLScenarioAgainstTruth feeds the simulator's acl-block scenario (a network ACL drops the
 // replies of the databases during the event) through an aggregator and checks the rejected
 // replies by (interface, protocol, port) against the simulator's truth, exactly; the rejected
-// requests of the same run are never counted as replies; and the interface info against the
-// simulated VPC.
+// requests of the same run are never counted as replies; the network family by VPC and subnet
+// against the truth by interface; and the interface info against the simulated VPCs.
 func TestACLScenarioAgainstTruth(t *testing.T) {
 	t.Parallel()
 	cfg := simulate.DefaultConfig()
 	cfg.Start = t0.Add(-30 * time.Minute)
 	cfg.Interfaces = 30
+	cfg.VPCs = 2
 	cfg.Scenario = simulate.ScenarioACLBlock
 	cfg.EventAt, cfg.EventDuration = 5*time.Minute, 10*time.Minute
 	cfg.StragglerFraction = 0
@@ -72,8 +73,38 @@ func TestACLScenarioAgainstTruth(t *testing.T) {
 			t.Errorf("no info for %s", ifc.ID)
 			continue
 		}
-		if in.VPCID != sim.VPCID() || in.SubnetID != ifc.SubnetID || in.AZID != ifc.AZID || in.InstanceID != ifc.InstanceID || in.AccountID != cfg.AccountID {
-			t.Errorf("info of %s = %+v, want vpc %s subnet %s az %s instance %s", ifc.ID, in, sim.VPCID(), ifc.SubnetID, ifc.AZID, ifc.InstanceID)
+		if in.VPCID != ifc.VPCID || in.SubnetID != ifc.SubnetID || in.AZID != ifc.AZID || in.InstanceID != ifc.InstanceID || in.AccountID != cfg.AccountID {
+			t.Errorf("info of %s = %+v, want vpc %s subnet %s az %s instance %s", ifc.ID, in, ifc.VPCID, ifc.SubnetID, ifc.AZID, ifc.InstanceID)
+		}
+	}
+	// The network counts by (action, vpc, subnet) are the truth's interface counts summed by
+	// the interfaces' VPC and subnet.
+	type place struct {
+		action      parse.Action
+		vpc, subnet string
+	}
+	want := map[place]uint64{}
+	byID := map[string]simulate.Interface{}
+	for _, ifc := range sim.Interfaces() {
+		byID[ifc.ID] = ifc
+	}
+	for k, c := range sim.Delivered().ByInterface {
+		if k.Action == parse.ActionAccept || k.Action == parse.ActionReject {
+			want[place{k.Action, byID[k.Interface].VPCID, byID[k.Interface].SubnetID}] += c.Flows
+		}
+	}
+	have := map[place]uint64{}
+	vpcs := map[string]bool{}
+	for _, n := range s.Network {
+		have[place{n.Action, n.Values[DimVPC], n.Values[DimSubnet]}] += n.Flows
+		vpcs[n.Values[DimVPC]] = true
+	}
+	if len(vpcs) != 2 || len(have) != len(want) {
+		t.Errorf("network keys: %d places in %d VPCs, truth %d places in 2", len(have), len(vpcs), len(want))
+	}
+	for p, n := range want {
+		if have[p] != n {
+			t.Errorf("network flows %+v: %d, truth %d", p, have[p], n)
 		}
 	}
 }

@@ -27,6 +27,7 @@ const FullV5Format = "${version} ${account-id} ${interface-id} ${srcaddr} ${dsta
 // its /20 subnets) and reject values that are surely typos.
 const (
 	MaxInterfaces       = 10000
+	MaxVPCs             = 8
 	MaxFlowsPerInterval = 100000
 	MaxDelay            = 2 * time.Hour
 )
@@ -43,6 +44,9 @@ type Config struct {
 	Start time.Time
 	// Interfaces is the number of network interfaces, one log stream each (1 to MaxInterfaces).
 	Interfaces int
+	// VPCs is the number of peered VPCs the interfaces are spread over (1 to MaxVPCs): interface
+	// i is in VPC i % VPCs, each VPC a 10.k.0.0/16 with nine subnets (three tiers in three AZs).
+	VPCs int
 	// Format renders the records; nil means the default version 2 format.
 	Format *parse.Format
 	// Interval is the flow log's maximum aggregation interval: 60s or 600s, as AWS allows.
@@ -91,6 +95,7 @@ func DefaultConfig() Config {
 	return Config{
 		Seed:              1,
 		Interfaces:        20,
+		VPCs:              1,
 		Interval:          time.Minute,
 		FlowsPerInterval:  20,
 		DelayMin:          time.Minute,
@@ -133,6 +138,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Interfaces < 1 || c.Interfaces > MaxInterfaces {
 		bad("Interfaces", c.Interfaces, fmt.Sprintf("must be 1 to %d", MaxInterfaces))
+	}
+	if c.VPCs < 1 || c.VPCs > MaxVPCs {
+		bad("VPCs", c.VPCs, fmt.Sprintf("must be 1 to %d", MaxVPCs))
 	}
 	if c.Interval != time.Minute && c.Interval != 10*time.Minute {
 		bad("Interval", c.Interval, "must be 1m0s or 10m0s (the aggregation intervals AWS offers)")

@@ -65,7 +65,7 @@ func (rd *renderer) setInterface(cfg *Config, v *vpc, ifc *iface) {
 	r.Version = rd.version
 	r.AccountID = cfg.AccountID
 	r.InterfaceID = ifc.eni
-	r.VPCID = v.id
+	r.VPCID = v.ids[ifc.vpc]
 	r.SubnetID = ifc.subnetID
 	r.InstanceID = ifc.instance
 	r.Region = cfg.Region

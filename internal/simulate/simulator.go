@@ -68,13 +68,14 @@ type Interface struct {
 	InstanceID string
 	SubnetID   string
 	AZID       string
+	VPCID      string
 	Role       string // web, app, db or idle
 	IPv4, IPv6 netip.Addr
 }
 
 var roleNames = [numRoles]string{roleWeb: "web", roleApp: "app", roleDB: "db", roleIdle: "idle"}
 
-// VPCID returns the id of the simulated VPC.
+// VPCID returns the id of the (first) simulated VPC; Interfaces() says each interface's.
 func (s *Simulator) VPCID() string { return s.v.id }
 
 // Interfaces lists the simulated interfaces; index 0 is the target of the port-scan scenario.
@@ -83,7 +84,7 @@ func (s *Simulator) Interfaces() []Interface {
 	for i := range s.v.ifaces {
 		f := &s.v.ifaces[i]
 		out[i] = Interface{ID: f.eni, Stream: f.stream, InstanceID: f.instance, SubnetID: f.subnetID,
-			AZID: f.azID, Role: roleNames[f.role], IPv4: f.addr4, IPv6: f.addr6}
+			AZID: f.azID, VPCID: s.v.ids[f.vpc], Role: roleNames[f.role], IPv4: f.addr4, IPv6: f.addr6}
 	}
 	return out
 }

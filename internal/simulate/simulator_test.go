@@ -3,6 +3,7 @@ package simulate
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -328,5 +329,40 @@ func TestInterfaces(t *testing.T) {
 	}
 	if ifs[0].Role != "web" || roles["web"] == 0 || roles["app"] == 0 || roles["db"] == 0 || roles["idle"] == 0 {
 		t.Fatalf("roles %v, interface 0 %s", roles, ifs[0].Role)
+	}
+}
+
+func TestSecondVPC(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.Start = time.Unix(1_700_000_000, 0)
+	one, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.VPCs = 2
+	two, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := one.Interfaces(), two.Interfaces()
+	if a[0] != b[0] {
+		t.Errorf("interface 0 changed with a second VPC: %+v, was %+v", b[0], a[0])
+	}
+	vpcs, subnets := map[string]bool{}, map[string]bool{}
+	for i, ifc := range b {
+		vpcs[ifc.VPCID] = true
+		subnets[ifc.SubnetID] = true
+		second := ifc.IPv4.As4()[1] == 1
+		if second != (i%2 == 1) || (ifc.VPCID == two.VPCID()) == second {
+			t.Errorf("interface %d: %s in %s, want VPC %d", i, ifc.IPv4, ifc.VPCID, i%2)
+		}
+	}
+	if len(vpcs) != 2 || len(subnets) < 6 {
+		t.Errorf("%d VPCs and %d subnets, want 2 and several", len(vpcs), len(subnets))
+	}
+	cfg.VPCs = MaxVPCs + 1
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "VPCs") {
+		t.Errorf("New with %d VPCs = %v, want an error naming VPCs", cfg.VPCs, err)
 	}
 }

@@ -41,6 +41,7 @@ type iface struct {
 	instance string // instance-id
 	subnetID string
 	azID     string
+	vpc      int // index into vpc.ids
 	role     role
 	addr4    netip.Addr // primary private IPv4
 	addr6    netip.Addr // IPv6 from the subnet's /64
@@ -49,28 +50,41 @@ type iface struct {
 	dbPort   uint16     // for databases: 5432 (PostgreSQL) or 3306 (MySQL)
 }
 
-// vpc is the virtual network: ids, subnets and interfaces, derived from the seed alone.
+// vpc is the virtual network: ids, subnets and interfaces, derived from the seed alone. With
+// Config.VPCs > 1 it is several VPCs (10.0.0.0/16, 10.1.0.0/16, ...), peered: interface i lives
+// in VPC i % VPCs, and peers are picked across all of them.
 type vpc struct {
-	id      string
-	subnets [3 * numAZs]subnet // index tier*numAZs + az
+	id      string               // the first VPC's id
+	ids     []string             // every VPC's id
+	subnets [][3 * numAZs]subnet // by VPC, then tier*numAZs + az
 	ifaces  []iface
 	byRole  [numRoles][]int // interface indices per role, to pick peers
 }
 
 // newVPC builds the network for a validated configuration.
 func newVPC(cfg *Config) *vpc {
-	r := seeded(cfg.Seed, saltVPC)
-	v := &vpc{id: "vpc-" + hexID(&r)}
-	for s := range v.subnets {
-		v.subnets[s] = subnet{id: "subnet-" + hexID(&r), base4: [4]byte{10, 0, byte(s * 16), 0}}
+	v := &vpc{subnets: make([][3 * numAZs]subnet, cfg.VPCs)}
+	for k := range cfg.VPCs {
+		// The first VPC draws exactly what a one-VPC simulation draws, so adding VPCs changes
+		// nothing of it.
+		r := seeded(cfg.Seed, saltVPC)
+		if k > 0 {
+			r = seeded(cfg.Seed, saltVPC, uint64(k))
+		}
+		v.ids = append(v.ids, "vpc-"+hexID(&r))
+		for s := range v.subnets[k] {
+			v.subnets[k][s] = subnet{id: "subnet-" + hexID(&r), base4: [4]byte{10, byte(k), byte(s * 16), 0}}
+		}
 	}
+	v.id = v.ids[0]
 	azPrefix := azIDPrefix(cfg.Region)
 	interval := int64(cfg.Interval.Seconds())
 	v.ifaces = make([]iface, cfg.Interfaces)
 	for i := range v.ifaces {
 		ro := rolePattern[i%len(rolePattern)]
 		az := i % numAZs
-		sn := &v.subnets[tierOf[ro]*numAZs+az]
+		vi := i % cfg.VPCs
+		sn := &v.subnets[vi][tierOf[ro]*numAZs+az]
 		// Hosts start at .4: AWS reserves the first four addresses of a subnet.
 		h := 4 + sn.hosts
 		sn.hosts++
@@ -78,6 +92,7 @@ func newVPC(cfg *Config) *vpc {
 		eni := "eni-" + hexID(&ir)
 		var a6 [16]byte
 		copy(a6[:], vpcIPv6Prefix[:])
+		a6[6] += byte(vi) // each VPC its own /56
 		a6[7] = byte(tierOf[ro]*numAZs + az)
 		lo := ir.next()
 		for b := 0; b < 8; b++ {
@@ -100,8 +115,9 @@ func newVPC(cfg *Config) *vpc {
 			instance: "i-" + hexID(&ir),
 			subnetID: sn.id,
 			azID:     azPrefix + "-az" + string(rune('1'+az)),
+			vpc:      vi,
 			role:     ro,
-			addr4:    netip.AddrFrom4([4]byte{10, 0, sn.base4[2] + byte(h>>8), byte(h)}),
+			addr4:    netip.AddrFrom4([4]byte{10, sn.base4[1], sn.base4[2] + byte(h>>8), byte(h)}),
 			addr6:    netip.AddrFrom16(a6),
 			weight:   w,
 			phase:    int64(ir.intn(int(interval))),
