@@ -190,6 +190,7 @@ func (c *demoCommand) simulator() (*simulate.Simulator, error) {
 	sc.Seed = *c.seed
 	sc.Interfaces = *c.interfaces
 	sc.Scenario = *c.scenario
+	sc.VPCs = 2 // two peered VPCs: the network context (issue 14) has something to tell apart
 	sc.Start = time.Now().Add(-*c.backfill).Truncate(time.Minute)
 	sc.DelayMin, sc.DelayMax = 5*time.Second, 20*time.Second
 	sc.StragglerFraction, sc.StragglerMax = 0.01, 40*time.Second

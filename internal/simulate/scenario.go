@@ -31,8 +31,9 @@ var scenarioList = []ScenarioInfo{
 		"(eni of interface 0) during the event: rejected, except the open 80 and 443"},
 	{ScenarioLateBurst, "steady, but the batches of every interval starting during the event are held back and " +
 		"released together DelayMax after the event ends"},
-	{ScenarioDemo, "steady, plus in every DemoPeriod a reject spike (from 1/5 to 2/5 of the period) and a port " +
-		"scan of one web interface by a new source (from 3/5 to 4/5)"},
+	{ScenarioDemo, "steady, plus in every DemoPeriod a network ACL rejecting the databases' replies (the windows " +
+		"starting in the first 1/5 of the period), a reject spike (from 1/5 to 2/5) and a port scan of one web " +
+		"interface by a new source (from 3/5 to 4/5)"},
 	{ScenarioACLBlock, "steady, plus during the event a network ACL on the data subnets that denies outbound " +
 		"ephemeral ports: requests to the databases are accepted, their replies rejected (Truth.RejectedReplies)"},
 }
@@ -168,7 +169,16 @@ func (s *scenario) periodic(ws, we int64, fifth int64, out *[maxEvents]event) in
 // blocksReplies reports whether a network ACL drops the replies of database interface ifc's
 // service in the window starting at ws: the acl-block scenario, during the event.
 func (s *scenario) blocksReplies(ifc *iface, ws int64) bool {
-	return s.name == ScenarioACLBlock && ifc.role == roleDB && ws >= s.evA && ws < s.evB
+	if ifc.role != roleDB {
+		return false
+	}
+	switch s.name {
+	case ScenarioACLBlock:
+		return ws >= s.evA && ws < s.evB
+	case ScenarioDemo:
+		return ws-(s.start+floorDiv(ws-s.start, s.period)*s.period) < s.period/5
+	}
+	return false
 }
 
 // hold reports when the batch of window [ws, we) may be delivered at the earliest, if the
