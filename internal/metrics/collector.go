@@ -22,7 +22,7 @@ type Collector struct {
 
 // NewCollector returns a Collector over in.
 func NewCollector(in Inputs, build BuildInfo) *Collector {
-	return &Collector{in: in, build: build, d: newDescs(), now: time.Now}
+	return &Collector{in: in, build: build, d: newDescs(in.SourceLabels), now: time.Now}
 }
 
 // Describe sends every descriptor.
@@ -36,9 +36,16 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	start := c.now()
 	ch <- prometheus.MustNewConstMetric(c.d.buildInfo, prometheus.GaugeValue, 1, c.build.Version, c.build.Revision, c.build.GoVersion)
-	if c.in.Snapshot != nil {
+	switch {
+	case c.in.Snapshots != nil:
+		for _, ls := range c.in.Snapshots() {
+			if ls.Snapshot != nil {
+				c.collectSnapshot(ch, ls.Snapshot, ls.Values)
+			}
+		}
+	case c.in.Snapshot != nil:
 		if s := c.in.Snapshot(); s != nil {
-			c.collectSnapshot(ch, s)
+			c.collectSnapshot(ch, s, make([]string, len(c.in.SourceLabels)))
 		}
 	}
 	if c.in.Pipeline != nil {
@@ -66,13 +73,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.d.scrapeDuration, prometheus.GaugeValue, c.now().Sub(start).Seconds())
 }
 
-func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Snapshot) {
+// collectSnapshot sends the families of one snapshot; source are its source label values.
+func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Snapshot, source []string) {
 	d := c.d
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), labels...)
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), append(labels[:len(labels):len(labels)], source...)...)
 	}
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, append(labels[:len(labels):len(labels)], source...)...)
 	}
 	// The big counter families are sent in the order the registry sorts them into (by label
 	// values, in label name order), so its sort finds them sorted and costs a linear pass.
@@ -153,7 +161,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge(d.watermark, unixSeconds(s.Watermark))
 	for _, w := range s.Windows {
 		win := windowLabel(w.Width)
-		c.collectWindowPorts(ch, win, w.Ports)
+		c.collectWindowPorts(ch, win, w.Ports, source)
 		for _, t := range w.TopTalkers {
 			gauge(d.topTalker, float64(t.Bytes), win, t.Src.String(), t.Dst.String())
 		}
@@ -190,7 +198,7 @@ type windowPortKey struct {
 	other  bool
 }
 
-func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, ports []aggregate.PortCounts) {
+func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, ports []aggregate.PortCounts, source []string) {
 	sums := make(map[windowPortKey]aggregate.Counts, len(ports))
 	order := make([]windowPortKey, 0, len(ports))
 	for _, p := range ports {
@@ -207,9 +215,10 @@ func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, 
 	for _, k := range order {
 		v := sums[k]
 		act, port := actionLabel(k.action), portLabel(k.port, k.other)
-		ch <- prometheus.MustNewConstMetric(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), win, act, port)
-		ch <- prometheus.MustNewConstMetric(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), win, act, port)
-		ch <- prometheus.MustNewConstMetric(c.d.winBytes, prometheus.GaugeValue, float64(v.Bytes), win, act, port)
+		labels := append([]string{win, act, port}, source...)
+		ch <- prometheus.MustNewConstMetric(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), labels...)
+		ch <- prometheus.MustNewConstMetric(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), labels...)
+		ch <- prometheus.MustNewConstMetric(c.d.winBytes, prometheus.GaugeValue, float64(v.Bytes), labels...)
 	}
 }
 

@@ -361,3 +361,43 @@ func fullSnapshot(t testing.TB, cfg aggregate.Config) *aggregate.Snapshot {
 	flush()
 	return agg.Snapshot()
 }
+
+// TestSourceLabels publishes two aggregators' snapshots under different source labels: every
+// family built from a snapshot carries the labels, and the two sets stay apart.
+func TestSourceLabels(t *testing.T) {
+	t.Parallel()
+	snap := goldenSnapshot(t)
+	in := Inputs{
+		SourceLabels: []string{"env", "log_group"},
+		Snapshots: func() []LabeledSnapshot {
+			return []LabeledSnapshot{{Values: []string{"prod", "/vpc/a"}, Snapshot: snap}, {Values: []string{"dev", ""}, Snapshot: snap}}
+		},
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(in, BuildInfo{}))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "flowd_") || mf.GetName() == "flowd_build_info" || mf.GetName() == "flowd_scrape_duration_seconds" {
+			continue
+		}
+		envs := map[string]int{}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "env" {
+					envs[l.GetValue()]++
+				}
+			}
+		}
+		if envs["prod"] == 0 || envs["prod"] != envs["dev"] || envs["prod"]+envs["dev"] != len(mf.GetMetric()) {
+			t.Errorf("%s: series by env %v of %d", mf.GetName(), envs, len(mf.GetMetric()))
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("only %d families checked", n)
+	}
+}

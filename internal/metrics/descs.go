@@ -36,40 +36,45 @@ type descs struct {
 // aggregate.Dimensions() order.
 var networkLabels = []string{"action", "direction", "account_id", "vpc_id", "subnet_id", "az_id"}
 
-func newDescs() *descs {
+// newDescs builds the descriptors; the families built from a snapshot (the domain ones) also
+// carry the source label names.
+func newDescs(source []string) *descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
+	dom := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(append([]string(nil), labels...), source...), nil)
+	}
 	return &descs{
-		flows:          d("flowd_flows_total", "Flow records counted, by action, direction, protocol and service port (folded ports are \"other\").", "action", "direction", "protocol", "port"),
-		packets:        d("flowd_packets_total", "Packets of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
-		bytes:          d("flowd_bytes_total", "Bytes of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
-		ifaceFlows:     d("flowd_interface_flows_total", "Flow records counted, by action and network interface (folded interfaces are \"other\").", "action", "interface_id"),
-		ifacePackets:   d("flowd_interface_packets_total", "Packets of the counted flow records, by action and network interface.", "action", "interface_id"),
-		ifaceBytes:     d("flowd_interface_bytes_total", "Bytes of the counted flow records, by action and network interface.", "action", "interface_id"),
-		ifaceDirBytes:  d("flowd_interface_direction_bytes_total", "Bytes of the counted flow records (both actions), by direction and network interface.", "direction", "interface_id"),
-		netFlows:       d("flowd_network_flows_total", "Flow records counted, by action, direction and the opt-in record dimensions (account, VPC, subnet, AZ; \"\" when off, \"other\" past the cap).", networkLabels...),
-		netPackets:     d("flowd_network_packets_total", "Packets of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
-		netBytes:       d("flowd_network_bytes_total", "Bytes of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
-		rejectedLeg:    d("flowd_interface_port_rejected_flows_total", "Rejected flow records by network interface, protocol, service port and leg: a rejected reply (server to client) is the signature of a network ACL blocking return traffic.", "interface_id", "protocol", "port", "leg"),
-		ifaceInfo:      d("flowd_interface_info", "A metric with a constant 1 labeled by what the flow records say about the network interface (\"\" when they do not say), for joins on interface_id.", "interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"),
-		ifaceNoData:    d("flowd_interface_nodata_records_total", "NODATA records (no traffic in the capture window), by network interface.", "interface_id"),
-		ifaceSkipData:  d("flowd_interface_skipdata_records_total", "SKIPDATA records (flow records AWS dropped), by network interface.", "interface_id"),
-		uncounted:      d("flowd_records_uncounted_total", "Records with log status OK that could not be counted as flows, by missing field.", "reason"),
-		lateRecords:    d("flowd_window_late_records_total", "Flow records older than the window ring: in the counters, not in the windows.", nil...),
-		futureRecords:  d("flowd_window_future_records_total", "Flow records dated further in the future than max_clock_skew: in the counters, not in the windows.", nil...),
-		untimedRecords: d("flowd_window_untimed_records_total", "Flow records without a start time: in the counters, not in the windows.", nil...),
-		foldedRecords:  d("flowd_aggregate_folded_records_total", "Flow records whose key (port, interface, dimension value, network or interface_port combination) was folded into \"other\" by a cardinality cap.", "dimension"),
-		foldedKeys:     d("flowd_aggregate_folded_keys", "Estimated distinct keys folded into \"other\" by a cardinality cap, by dimension.", "dimension"),
-		keys:           d("flowd_aggregate_keys", "Keys with their own series, \"other\" included, by dimension (reject_only_port: the port keys of the reject-only budget).", "dimension"),
-		watermark:      d("flowd_window_watermark_timestamp_seconds", "End of every sliding window: newest record start minus allowed lateness, in Unix seconds.", nil...),
-		winFlows:       d("flowd_window_flows", "Flow records whose start lies in the sliding window, by action and service port.", "window", "action", "port"),
-		winBytes:       d("flowd_window_bytes", "Bytes of the flow records in the sliding window, by action and service port.", "window", "action", "port"),
-		winPackets:     d("flowd_window_packets", "Packets of the flow records in the sliding window, by action and service port.", "window", "action", "port"),
-		topTalker:      d("flowd_window_top_talker_bytes", "Bytes of the top source and destination pairs in the sliding window (estimate; top-K only).", "window", "src_addr", "dst_addr"),
-		topRejected:    d("flowd_window_top_rejected_source_flows", "Rejected flow records of the top rejected sources in the sliding window (estimate; top-K only).", "window", "src_addr"),
-		scanPorts:      d("flowd_window_scan_candidate_ports", "Distinct rejected destination ports of sources that look like port scans in the sliding window.", "window", "src_addr"),
-		scanTargets:    d("flowd_window_scan_candidate_target_flows", "Rejected flow records of each scan candidate by the network interface they hit, in the sliding window (the first 4 interfaces per candidate; estimate).", "window", "src_addr", "interface_id"),
+		flows:          dom("flowd_flows_total", "Flow records counted, by action, direction, protocol and service port (folded ports are \"other\").", "action", "direction", "protocol", "port"),
+		packets:        dom("flowd_packets_total", "Packets of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
+		bytes:          dom("flowd_bytes_total", "Bytes of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
+		ifaceFlows:     dom("flowd_interface_flows_total", "Flow records counted, by action and network interface (folded interfaces are \"other\").", "action", "interface_id"),
+		ifacePackets:   dom("flowd_interface_packets_total", "Packets of the counted flow records, by action and network interface.", "action", "interface_id"),
+		ifaceBytes:     dom("flowd_interface_bytes_total", "Bytes of the counted flow records, by action and network interface.", "action", "interface_id"),
+		ifaceDirBytes:  dom("flowd_interface_direction_bytes_total", "Bytes of the counted flow records (both actions), by direction and network interface.", "direction", "interface_id"),
+		netFlows:       dom("flowd_network_flows_total", "Flow records counted, by action, direction and the opt-in record dimensions (account, VPC, subnet, AZ; \"\" when off, \"other\" past the cap).", networkLabels...),
+		netPackets:     dom("flowd_network_packets_total", "Packets of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
+		netBytes:       dom("flowd_network_bytes_total", "Bytes of the counted flow records, by action, direction and the opt-in record dimensions.", networkLabels...),
+		rejectedLeg:    dom("flowd_interface_port_rejected_flows_total", "Rejected flow records by network interface, protocol, service port and leg: a rejected reply (server to client) is the signature of a network ACL blocking return traffic.", "interface_id", "protocol", "port", "leg"),
+		ifaceInfo:      dom("flowd_interface_info", "A metric with a constant 1 labeled by what the flow records say about the network interface (\"\" when they do not say), for joins on interface_id.", "interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"),
+		ifaceNoData:    dom("flowd_interface_nodata_records_total", "NODATA records (no traffic in the capture window), by network interface.", "interface_id"),
+		ifaceSkipData:  dom("flowd_interface_skipdata_records_total", "SKIPDATA records (flow records AWS dropped), by network interface.", "interface_id"),
+		uncounted:      dom("flowd_records_uncounted_total", "Records with log status OK that could not be counted as flows, by missing field.", "reason"),
+		lateRecords:    dom("flowd_window_late_records_total", "Flow records older than the window ring: in the counters, not in the windows.", nil...),
+		futureRecords:  dom("flowd_window_future_records_total", "Flow records dated further in the future than max_clock_skew: in the counters, not in the windows.", nil...),
+		untimedRecords: dom("flowd_window_untimed_records_total", "Flow records without a start time: in the counters, not in the windows.", nil...),
+		foldedRecords:  dom("flowd_aggregate_folded_records_total", "Flow records whose key (port, interface, dimension value, network or interface_port combination) was folded into \"other\" by a cardinality cap.", "dimension"),
+		foldedKeys:     dom("flowd_aggregate_folded_keys", "Estimated distinct keys folded into \"other\" by a cardinality cap, by dimension.", "dimension"),
+		keys:           dom("flowd_aggregate_keys", "Keys with their own series, \"other\" included, by dimension (reject_only_port: the port keys of the reject-only budget).", "dimension"),
+		watermark:      dom("flowd_window_watermark_timestamp_seconds", "End of every sliding window: newest record start minus allowed lateness, in Unix seconds.", nil...),
+		winFlows:       dom("flowd_window_flows", "Flow records whose start lies in the sliding window, by action and service port.", "window", "action", "port"),
+		winBytes:       dom("flowd_window_bytes", "Bytes of the flow records in the sliding window, by action and service port.", "window", "action", "port"),
+		winPackets:     dom("flowd_window_packets", "Packets of the flow records in the sliding window, by action and service port.", "window", "action", "port"),
+		topTalker:      dom("flowd_window_top_talker_bytes", "Bytes of the top source and destination pairs in the sliding window (estimate; top-K only).", "window", "src_addr", "dst_addr"),
+		topRejected:    dom("flowd_window_top_rejected_source_flows", "Rejected flow records of the top rejected sources in the sliding window (estimate; top-K only).", "window", "src_addr"),
+		scanPorts:      dom("flowd_window_scan_candidate_ports", "Distinct rejected destination ports of sources that look like port scans in the sliding window.", "window", "src_addr"),
+		scanTargets:    dom("flowd_window_scan_candidate_target_flows", "Rejected flow records of each scan candidate by the network interface they hit, in the sliding window (the first 4 interfaces per candidate; estimate).", "window", "src_addr", "interface_id"),
 
 		records:       d("flowd_records_total", "Records read, by what became of them: ok, nodata, skipdata, malformed, unmatched (fits no configured format).", "status"),
 		parseErrors:   d("flowd_parse_errors_total", "Malformed records, by parse error reason.", "reason"),

@@ -12,6 +12,15 @@ import (
 type Inputs struct {
 	// Snapshot returns the aggregator snapshot to publish (nil before the first one).
 	Snapshot func() *aggregate.Snapshot
+	// SourceLabels are the names of the static source labels (sorted, validated by the config:
+	// Prometheus label names that are none of flowd's own). Every family built from a snapshot
+	// carries them; they are fixed for the Collector's life (a reload that changes them builds a
+	// new Collector).
+	SourceLabels []string
+	// Snapshots returns the snapshots of the aggregators of each set of source labels, with the
+	// values of SourceLabels ("" for a label a set lacks); the sets must differ. When set, it is
+	// read instead of Snapshot.
+	Snapshots func() []LabeledSnapshot
 	// Ingest returns the ingest statistics.
 	Ingest func() ingest.Stats
 	// Pipeline returns the parse workers' and queue's statistics.
@@ -20,6 +29,13 @@ type Inputs struct {
 	Reload func() ReloadStats
 	// Checkpoint returns the state of checkpoint writes.
 	Checkpoint func() CheckpointStats
+}
+
+// LabeledSnapshot is an aggregator snapshot and the source label values of its series.
+type LabeledSnapshot struct {
+	// Values are the values of Inputs.SourceLabels, in that order.
+	Values   []string
+	Snapshot *aggregate.Snapshot
 }
 
 // PipelineStats are the counters of the parse workers and the queue, owned by the app.
