@@ -248,7 +248,9 @@ func (a *Aggregator) add(r *parse.Record, now int64) {
 	}
 	b.portCounts(pi, len(a.ports.keys))[act].add(r.Packets, r.Bytes)
 	srcOK := r.Present.Has(parse.FieldSrcAddr)
-	if srcOK && r.Present.Has(parse.FieldDstAddr) {
+	// A record of 0 bytes adds nothing to a talker (and a sketch entry of count 0 would make the
+	// checkpoint unreadable).
+	if srcOK && r.Present.Has(parse.FieldDstAddr) && r.Bytes > 0 {
 		b.talkers.add(newPairKey(r.SrcAddr, r.DstAddr), r.Bytes)
 	}
 	if srcOK && r.Action == parse.ActionReject {

@@ -106,8 +106,13 @@ func (t *ifaceTable) lookup(id string) int32 {
 	if t.last.idx1 != 0 && t.last.w == w && t.last.n == n && (n <= maxWordsID || t.ids[t.last.idx1-1] == id) {
 		return t.last.idx1 - 1
 	}
-	if id == "" || id == NoInterface {
+	switch id {
+	case "", NoInterface:
 		return ifaceNone
+	case OtherInterface:
+		// A record naming "other" counts under the "other" key: a key of its own would be a
+		// second series with the same label and could not be restored.
+		return ifaceOther
 	}
 	s := t.find(id, &w)
 	if s.idx1 == 0 {

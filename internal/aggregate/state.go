@@ -376,6 +376,9 @@ func (a *Aggregator) restoreBuckets(m *mutable, s *State) error {
 		}
 		for _, j := range talkers {
 			t := sb.Talkers[j]
+			if t.Count == 0 && t.Err == 0 && t.Src.IsValid() && t.Dst.IsValid() {
+				continue // a 0-byte talker written before flowd skipped them: nothing to restore
+			}
 			if err := checkEntry(t.Count, t.Err, !t.Src.IsValid() || !t.Dst.IsValid()); err != "" {
 				return &StateError{Field: fmt.Sprintf("%s.Talkers[%d]", field, j), Reason: err}
 			}
