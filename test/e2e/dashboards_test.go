@@ -125,6 +125,7 @@ func substitute(expr string, values map[string]string) (string, error) {
 var staticValues = map[string]string{
 	"__rate_interval": "1m", "__interval": "1m", "__range": "1h",
 	"job": "flowd", "window": "5m",
+	"vpc": ".*", "subnet": ".*", "interface": ".*", "port": ".*", "direction": ".*", // flowd / Network
 }
 
 func TestDashboardQueriesParseAndUseTheContract(t *testing.T) {
