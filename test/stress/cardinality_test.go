@@ -19,6 +19,10 @@ const (
 	capInterfaces = 2000
 	capWindows    = 3
 	capTopK       = 20
+	// The network context's caps (issue 14): reject-only ports, rejected (interface, port, leg)
+	// keys.
+	capRejectOnlyPorts = 100
+	capInterfacePorts  = 2000
 	// otherPortKeys: a port past the cap folds into its protocol's "other" key, one per
 	// protocol number.
 	otherPortKeys = 256
@@ -28,12 +32,16 @@ const (
 )
 
 // seriesBound is the most series /metrics can hold with the default caps and one log group,
-// whatever the traffic (docs/operations.md): port counters 3 families x 2 actions x (ports +
-// other keys); interface counters 3 x 2 x (interfaces + other + none) and NODATA/SKIPDATA 2 x
-// (interfaces + 2); window gauges 3 families x windows x 2 actions x (ports + other); top-K
-// gauges 3 families x windows x top_k; and the self metrics.
-const seriesBound = 3*2*(capPorts+otherPortKeys) + 3*2*(capInterfaces+2) + 2*(capInterfaces+2) +
-	3*capWindows*2*(capPorts+1) + 3*capWindows*capTopK + selfSeries
+// whatever the traffic (docs/operations.md): port counters 3 families x 2 actions x 3
+// directions x (ports + reject-only ports + other keys); interface counters 3 x 2 x (interfaces
+// + other + none), bytes by direction 3 x (interfaces + 2) and NODATA/SKIPDATA 2 x (interfaces +
+// 2); rejected (interface, port, leg) keys + 3 legs x other keys; interface info; window gauges
+// 3 families x windows x 2 actions x (ports + reject-only ports + other); top-K gauges 3
+// families x windows x top_k and scan targets windows x top_k x 4; and the self metrics. No
+// dimension is on by default (the network families are empty).
+const seriesBound = 3*2*3*(capPorts+capRejectOnlyPorts+otherPortKeys) + 3*2*(capInterfaces+2) + 3*(capInterfaces+2) +
+	2*(capInterfaces+2) + capInterfacePorts + 3*otherPortKeys + capInterfaces +
+	3*capWindows*2*(capPorts+capRejectOnlyPorts+1) + 3*capWindows*capTopK + capWindows*capTopK*4 + selfSeries
 
 // rssBound is the documented bound on flowd's resident memory with the default caps and queue
 // (docs/operations.md): a full queue of 64 batches of about 2 MB each (one 1 MB page and its
