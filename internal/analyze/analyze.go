@@ -139,9 +139,11 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	}
 	rep := a.report(agg.Snapshot())
 	if opts.Output == OutputJSON {
-		return writeJSON(stdout, rep)
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeTable(stdout, rep)
 	}
-	return writeTable(stdout, rep)
+	return cmp.Or(err, a.failures())
 }
 
 // analysis is the state of one Run.
@@ -155,6 +157,7 @@ type analysis struct {
 	malformed uint64
 	reasons   map[string]uint64
 	examples  []MalformedLine
+	failed    []error // the inputs that could not be read (see inputFailed)
 }
 
 // chunk is a run of complete lines of one input, handed to a worker.
@@ -219,9 +222,10 @@ func (a *analysis) run(ctx context.Context, names []string, format *parse.Format
 		if err = ctx.Err(); err != nil {
 			break
 		}
-		if err = a.readFile(i, name, format, stdin, chunks, reader); err != nil {
+		if err = a.readFile(i, name, format, stdin, chunks, reader); err != nil && !a.inputFailed(i, err) {
 			break
 		}
+		err = nil
 	}
 	close(chunks)
 	wg.Wait()

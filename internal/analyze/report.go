@@ -46,6 +46,7 @@ type FileInfo struct {
 	Lines     uint64 `json:"lines"`
 	Records   uint64 `json:"records"`
 	Malformed uint64 `json:"malformed"`
+	Error     string `json:"error,omitempty"` // why the input could not be read (in full); its complete lines before are counted
 }
 
 // MalformedLine is one of the first malformed lines.

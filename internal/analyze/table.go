@@ -21,6 +21,9 @@ func writeTable(out io.Writer, rep *Report) error {
 		if f.Header {
 			src = " (S3 header)"
 		}
+		if f.Error != "" {
+			src += " (FAILED, see stderr)"
+		}
 		p("%s\t%d\t%d\t%d\t%s%s\n", f.Name, f.Lines, f.Records, f.Malformed, formatName(f.Format), src)
 	}
 	p("\nRECORDS\tFLOWS\tNODATA\tSKIPDATA\tUNCOUNTED\tMALFORMED\tLATE\t\n")
