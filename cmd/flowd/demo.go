@@ -95,6 +95,7 @@ func (c *demoCommand) exec() int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
+	logStarting(log)
 	if err := c.run(log); err != nil {
 		log.Error("demo failed", zap.Error(err))
 		return 1

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"go.uber.org/zap"
@@ -21,7 +23,7 @@ type commonFlags struct {
 func addCommonFlags(a *kingpin.Application) *commonFlags {
 	return &commonFlags{
 		logLevel:  a.Flag("log.level", "Only log messages with this severity or above: debug, info, warn, error.").Default("info").Enum("debug", "info", "warn", "error"),
-		logFormat: a.Flag("log.format", "Log format: json (default, for log collectors) or console (for people).").Default("json").Enum("json", "console"),
+		logFormat: a.Flag("log.format", "Log format: json (default, for log collectors), logfmt (as Prometheus logs) or console (for people).").Default("json").Enum("json", "logfmt", "console"),
 		pprof:     a.Flag("web.enable-pprof", "Serve Go profiles on /debug/pprof/.").Bool(),
 	}
 }
@@ -41,7 +43,14 @@ func (f *commonFlags) logger() (*zap.Logger, error) {
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 	}
 	cfg.DisableStacktrace = true
-	l, err := cfg.Build()
+	var opts []zap.Option
+	if *f.logFormat == "logfmt" { // a core of its own, which zap's config cannot name
+		cfg.Encoding = "json"
+		opts = append(opts, zap.WrapCore(func(zapcore.Core) zapcore.Core {
+			return zapcore.NewSamplerWithOptions(newLogfmtCore(os.Stderr, cfg.Level), time.Second, cfg.Sampling.Initial, cfg.Sampling.Thereafter)
+		}))
+	}
+	l, err := cfg.Build(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build logger: %w", err)
 	}
