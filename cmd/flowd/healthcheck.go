@@ -49,6 +49,10 @@ func (c *healthcheckCommand) check() error {
 		}
 		return fmt.Errorf("--url %q: %w", redactURLs(*c.url), err)
 	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || u.Host == "" {
+		// Not printed: the password of such a URL is in no field Redacted masks.
+		return fmt.Errorf("--url: want http://[user:password@]host:port/path or https://..., got a URL with scheme %q", u.Scheme)
+	}
 	shown := u.Redacted()
 	ctx, cancel := context.WithTimeout(context.Background(), *c.timeout)
 	defer cancel()

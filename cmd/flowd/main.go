@@ -40,10 +40,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a := kingpin.New("flowd", "VPC Flow Logs from CloudWatch Logs as Prometheus metrics.")
 	a.UsageWriter(stdout).ErrorWriter(stderr).HelpFlag.Short('h')
 	a.Version(versionLine())
-	// Help (every form), --version and the help command print, then call Terminate; the parse
-	// then goes on, so whatever it returns, nothing may run after that.
-	printed := false
-	a.Terminate(func(int) { printed = true })
+	// Help (every form), --version and the help command print, then call Terminate (with 1 for
+	// help on an unknown command); the parse then goes on, so nothing may run after that.
+	terminated, failed := false, false
+	a.Terminate(func(code int) { terminated, failed = true, failed || code != 0 })
 	common := addCommonFlags(a)
 	commands := map[string]command{
 		"run":          newRunCommand(a.Command("run", "Run the daemon.").Default(), common, stderr),
@@ -55,7 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	selected, err := a.Parse(upgradeAnalyzeArgs(a, args, stderr))
 	switch {
-	case printed:
+	case failed:
+		return 2
+	case terminated:
 		return 0
 	case err != nil:
 		a.Errorf("%v", err)

@@ -43,6 +43,8 @@ func TestCommands(t *testing.T) {
 		{name: "unknown flag", args: []string{"run", "--nope"}, code: 2, err: "unknown long flag '--nope'"},
 		{name: "run with bad config", args: []string{"run", "--config.file=../../internal/config/testdata/bad/no-sources.yml"}, code: 1},
 		{name: "analyze help", args: []string{"analyze", "-h"}, code: 0, out: "usage: flowd analyze"},
+		{name: "help on an unknown command", args: []string{"help", "nope"}, code: 2, err: `expected command but got "nope"`},
+		{name: "version flag", args: []string{"--version"}, code: 0, out: "flowd dev (revision "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

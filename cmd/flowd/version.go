@@ -28,5 +28,5 @@ func versionLine() string {
 // logStarting writes the first log line of run and demo: which build is starting.
 func logStarting(log *zap.Logger) {
 	b := buildInfo()
-	log.Info("starting flowd", zap.String("version", b.Version), zap.String("revision", b.Revision), zap.String("go_version", b.GoVersion))
+	log.WithOptions(zap.AddCallerSkip(1)).Info("starting flowd", zap.String("version", b.Version), zap.String("revision", b.Revision), zap.String("go_version", b.GoVersion))
 }

@@ -10,7 +10,8 @@
 // gzip is recognised by its magic number, whatever the file name; concatenated gzip members
 // (as S3 writes them) are read in full. An input whose first non-blank line is a header of field
 // names (S3 plain-text exports) is parsed with the format that header declares; other inputs use
-// --log-format (the version 2 default if unset), so formats may differ per file. Lines longer
+// --record-format (the version 2 default if unset; --log-format is its deprecated old name), so
+// formats may differ per file. Lines longer
 // than --max-line-bytes (64 KiB) are malformed, however long they are.
 //
 // The aggregator runs with high caps (--max-ports 20000, --max-interfaces 100000) so that
@@ -23,7 +24,8 @@
 // Stable keys; lists are never null.
 //
 //	files[]                 name, format (canonical ${...} form), header (format from the S3
-//	                        header line), lines, records, malformed
+//	                        header line), lines, records, malformed, error (only for an input
+//	                        that could not be read in full: why and where)
 //	records                 lines parsed into records (flows, NODATA, SKIPDATA, uncounted)
 //	malformed               lines that did not parse, or were too long
 //	malformed_reasons       {reason: lines}: field_count, bad_number, out_of_range,
@@ -53,5 +55,17 @@
 // # Exit codes
 //
 // 0: the summary was printed, even with malformed lines (they are in it). 1: an input could not
-// be read (missing file, truncated gzip). 2: bad flags or format string. Errors go to stderr.
+// be read (missing or unreadable file, truncated gzip): each such input is named on stderr with
+// where it broke (its complete lines, the byte offset and, for gzip, the offset in the file) and
+// in files[].error; the summary, printed all the same, counts the other inputs and the complete
+// lines read before each failure. 2: bad flags or format string. 130 and 143: stopped by SIGINT
+// or SIGTERM, at once (also while blocked opening or reading a FIFO or pipe), with no summary.
+// Errors go to stderr.
+//
+// # Command line
+//
+// The flags are kingpin's, registered on flowd's CLI (Register), so flowd's global flags go
+// before the command: flowd --log.level=debug analyze --output json FILE. The single-dash
+// spellings of the standard flag package it had before (-output json) are rewritten with a
+// deprecation warning (UpgradeArgs).
 package analyze
