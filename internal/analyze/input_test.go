@@ -3,7 +3,9 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,4 +136,65 @@ func TestRecordFormatFlags(t *testing.T) {
 			t.Errorf("%q: records %d, %v", tc.args, rep.Records, err)
 		}
 	}
+}
+
+// failingReader returns data, then err.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// FuzzReadChunks checks readChunks against the plain reading of its input: the emitted text is
+// the input (up to the last complete line when the read fails), the line numbers follow, and a
+// failure reports the lines and bytes read.
+func FuzzReadChunks(f *testing.F) {
+	f.Add([]byte("a\nb\n"), false)
+	f.Add([]byte("a\nb"), true)
+	f.Add([]byte("\n\n\r\nlast"), false)
+	f.Fuzz(func(t *testing.T, data []byte, fail bool) {
+		var rerr error = io.EOF
+		if fail {
+			rerr = io.ErrUnexpectedEOF
+		}
+		var got strings.Builder
+		next := 1
+		lines, err := readChunks(&failingReader{data: data, err: rerr}, func(text string, first int) {
+			if first != next {
+				t.Errorf("chunk starts at line %d, want %d", first, next)
+			}
+			got.WriteString(text)
+			next = first + strings.Count(text, "\n")
+			if !strings.HasSuffix(text, "\n") {
+				next++
+			}
+		}, func(int) { t.Error("a line under the buffer size reported too long") })
+		want := string(data)
+		wantLines := strings.Count(want, "\n")
+		if fail {
+			want = want[:strings.LastIndexByte(want, '\n')+1]
+			var pe *PositionError
+			if !errors.As(err, &pe) || pe.Lines != wantLines || pe.Offset != int64(len(data)) || !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("error %v, want a PositionError at line %d, byte %d", err, wantLines, len(data))
+			}
+		} else {
+			if err != nil {
+				t.Errorf("error %v", err)
+			}
+			if len(want) > 0 && !strings.HasSuffix(want, "\n") {
+				wantLines++
+			}
+		}
+		if got.String() != want || lines != wantLines {
+			t.Errorf("emitted %q, %d lines; want %q, %d", got.String(), lines, want, wantLines)
+		}
+	})
 }
