@@ -25,6 +25,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary flowdBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		_ = os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
 // flowdBinary builds the binary once for the tests of this package that run it.
 func flowdBinary(t *testing.T) string {
 	t.Helper()
