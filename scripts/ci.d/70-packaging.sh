@@ -13,6 +13,8 @@
 #      and its /metrics is scraped.
 #   4. Terraform: fmt -check, init, validate and terraform test with a mocked provider, where a
 #      terraform binary and a provider mirror are present (skipped, with a message, elsewhere).
+#   5. Release: scripts/release.sh (make release) into a temporary dist/, published nowhere:
+#      static linux/amd64 and arm64 binaries, the two-architecture image, the chart, SHA256SUMS.
 # ECS and IAM are checked by `go test ./deploy/` (step 20), and Terraform's HCL there too.
 # Tools are pinned and cached (GOPATH/bin, ~/.cache/flowd-packaging) so a rerun takes seconds.
 set -euo pipefail
@@ -259,5 +261,22 @@ if ! echo "$metrics" | grep -E '^flowd_build_info\{' | grep -q "version=\"$versi
 fi
 curl -fsS "http://127.0.0.1:$port/-/healthy" >/dev/null
 kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=""
+
+# ---- release ---------------------------------------------------------------------------------
+# What `make release` builds, without publishing: both static binaries, the two-architecture
+# image archive, the chart package and their checksums.
+step "release (built, not published)"
+DIST="$work/dist" VERSION="$version" REVISION="$revision" HELM="$gobin/helm" bash scripts/release.sh
+tag=${version#v}
+for f in "flowd-$tag-linux-amd64.tar.gz" "flowd-$tag-linux-arm64.tar.gz" "flowd-$tag-image.oci.tar" \
+  "flowd-$(sed -n 's/^version: //p' deploy/helm/flowd/Chart.yaml).tgz" SHA256SUMS; do
+  [ -s "$work/dist/$f" ] || { echo "the release lacks $f" >&2; exit 1; }
+done
+(cd "$work/dist" && sha256sum -c --quiet SHA256SUMS)
+tar -xzf "$work/dist/flowd-$tag-linux-arm64.tar.gz" -C "$work" "flowd-$tag-linux-arm64/flowd"
+readelf -h "$work/flowd-$tag-linux-arm64/flowd" | grep -q AArch64 || { echo "the arm64 binary is not an AArch64 executable" >&2; exit 1; }
+platforms=$(tar -xOf "$work/dist/flowd-$tag-image.oci.tar" index.json | grep -o '"digest":"sha256:[0-9a-f]*"' | head -1 | cut -d: -f3 | tr -d '"')
+platforms=$(tar -xOf "$work/dist/flowd-$tag-image.oci.tar" "blobs/sha256/$platforms" | grep -o '"architecture":"[a-z0-9]*"' | sort | tr '\n' ' ')
+[ "$platforms" = '"architecture":"amd64" "architecture":"arm64" ' ] || { echo "image archive platforms: $platforms, want amd64 and arm64" >&2; exit 1; }
 
 echo "packaging checks passed"
