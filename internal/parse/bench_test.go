@@ -62,8 +62,8 @@ func benchMix(tb testing.TB, f *Format) []string {
 			r.LogStatus = LogStatusSkipData
 		default:
 			r.LogStatus = LogStatusOK
-			r.Present |= set(FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPort, FieldProtocol, FieldPackets,
-				FieldBytes, FieldAction, FieldType, FieldTCPFlags, FieldPktSrcAddr, FieldPktDstAddr, FieldFlowDirection)
+			r.Present = r.Present.Union(set(FieldSrcAddr, FieldDstAddr, FieldSrcPort, FieldDstPort, FieldProtocol, FieldPackets,
+				FieldBytes, FieldAction, FieldType, FieldTCPFlags, FieldPktSrcAddr, FieldPktDstAddr, FieldFlowDirection))
 			if rng.IntN(10) == 0 {
 				r.SrcAddr, r.DstAddr, r.Type = v6(), v6(), TrafficTypeIPv6
 			} else {

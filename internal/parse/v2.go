@@ -77,10 +77,10 @@ func parseV2(line string, r *Record) bool {
 		return false
 	}
 	r.Protocol = uint8(v)
-	if r.Packets, i, ok = v2Number(line, i, 1<<64-1); !ok {
+	if r.Packets, i, ok = v2Number(line, i, maxCount); !ok {
 		return false
 	}
-	if r.Bytes, i, ok = v2Number(line, i, 1<<64-1); !ok {
+	if r.Bytes, i, ok = v2Number(line, i, maxCount); !ok {
 		return false
 	}
 	if v, i, ok = v2Number(line, i, 1<<63-1); !ok {
