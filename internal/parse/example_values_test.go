@@ -165,7 +165,7 @@ func TestParseExampleValues(t *testing.T) {
 			DstPort: 443, Protocol: 6, Packets: 25, Bytes: 14000, Start: 1718000000, End: 1718000060,
 			LogStatus: LogStatusOK, Type: TrafficTypeIPv4, TCPFlags: 2, Region: "us-east-1",
 			FlowDirection: FlowDirectionEgress,
-			ResourceType: ResourceTypeTransitGateway, TGWID: "tgw-0123456789abcdef0",
+			ResourceType:  ResourceTypeTransitGateway, TGWID: "tgw-0123456789abcdef0",
 			TGWAttachmentID: "tgw-attach-0123456789abcdef0", TGWSrcVPCAccountID: "123456789012",
 			TGWDstVPCAccountID: "210987654321", TGWSrcVPCID: "vpc-0123456789abcdef0", TGWDstVPCID: "vpc-0fedcba9876543210",
 			TGWSrcSubnetID: "subnet-0123456789abcdef0", TGWDstSubnetID: "subnet-0fedcba9876543210",
