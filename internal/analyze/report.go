@@ -15,6 +15,7 @@ import (
 // `--output json` (see the package doc). Counts are exact unless a field says otherwise.
 type Report struct {
 	Files             []FileInfo           `json:"files"`
+	Warnings          []string             `json:"warnings"` // about formats: misspelled fields, no way to count
 	Records           uint64               `json:"records"`
 	Malformed         uint64               `json:"malformed"`
 	MalformedReasons  map[string]uint64    `json:"malformed_reasons"`
@@ -41,8 +42,9 @@ type Report struct {
 // FileInfo describes one input.
 type FileInfo struct {
 	Name      string `json:"name"`
-	Format    string `json:"format"`
-	Header    bool   `json:"header"` // the format came from the input's S3 header line
+	Format    string   `json:"format"`  // the first of Formats
+	Formats   []string `json:"formats"` // every format the input was read in, in order of use
+	Header    bool     `json:"header"`  // the input has S3 header lines (one per concatenated object)
 	Lines     uint64 `json:"lines"`
 	Records   uint64 `json:"records"`
 	Malformed uint64 `json:"malformed"`
@@ -118,6 +120,7 @@ type RejectedRow struct {
 func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	rep := &Report{
 		Files:             a.files,
+		Warnings:          a.warnings,
 		Records:           a.records,
 		Malformed:         a.malformed,
 		MalformedReasons:  a.reasons,
@@ -137,6 +140,9 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	}
 	if rep.Files == nil {
 		rep.Files = []FileInfo{}
+	}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
 	}
 	if rep.MalformedExamples == nil {
 		rep.MalformedExamples = []MalformedLine{}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -21,7 +22,11 @@ func writeTable(out io.Writer, rep *Report) error {
 		if f.Header {
 			src = " (S3 header)"
 		}
-		p("%s\t%d\t%d\t%d\t%s%s\n", f.Name, f.Lines, f.Records, f.Malformed, formatName(f.Format), src)
+		names := make([]string, len(f.Formats))
+		for i, spec := range f.Formats {
+			names[i] = formatName(spec)
+		}
+		p("%s\t%d\t%d\t%d\t%s%s\n", f.Name, f.Lines, f.Records, f.Malformed, strings.Join(names, " | "), src)
 	}
 	p("\nRECORDS\tFLOWS\tNODATA\tSKIPDATA\tUNCOUNTED\tMALFORMED\tLATE\t\n")
 	var uncounted uint64
@@ -83,6 +88,9 @@ func writeTable(out io.Writer, rep *Report) error {
 	}
 	if rep.Late > 0 {
 		fmt.Fprintf(out, "\n%d flows started more than --window before the newest record: counted above, not in the top lists\n", rep.Late)
+	}
+	for _, msg := range rep.Warnings {
+		fmt.Fprintf(out, "warning: %s\n", msg)
 	}
 	for _, m := range rep.MalformedExamples {
 		fmt.Fprintf(out, "malformed: %s:%d: %s: %s\n", m.File, m.Line, m.Reason, m.Error)
