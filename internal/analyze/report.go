@@ -41,13 +41,13 @@ type Report struct {
 
 // FileInfo describes one input.
 type FileInfo struct {
-	Name      string `json:"name"`
+	Name      string   `json:"name"`
 	Format    string   `json:"format"`  // the first of Formats
 	Formats   []string `json:"formats"` // every format the input was read in, in order of use
 	Header    bool     `json:"header"`  // the input has S3 header lines (one per concatenated object)
-	Lines     uint64 `json:"lines"`
-	Records   uint64 `json:"records"`
-	Malformed uint64 `json:"malformed"`
+	Lines     uint64   `json:"lines"`
+	Records   uint64   `json:"records"`
+	Malformed uint64   `json:"malformed"`
 }
 
 // MalformedLine is one of the first malformed lines.
