@@ -223,3 +223,63 @@ func TestFormatWarnings(t *testing.T) {
 }
 
 var jsonUnmarshal = json.Unmarshal
+
+// TestTransitGatewayReport reads the transit gateway default format beside VPC lines (each
+// chosen by field count) and checks the TGW section against a plain count; no TGW record may
+// appear under an action.
+func TestTransitGatewayReport(t *testing.T) {
+	t.Parallel()
+	tgwNames := strings.Fields("version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service")
+	var b strings.Builder
+	type tally struct{ flows, packets, bytes, blackhole, noRoute uint64 }
+	want := map[string]*tally{}
+	var vpc Counts
+	for i := range 300 {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 50000 6 2 %d 1718000000 1718000060 ACCEPT OK\n", 50+i)
+			vpc.Flows, vpc.Packets, vpc.Bytes = vpc.Flows+1, vpc.Packets+2, vpc.Bytes+uint64(50+i)
+			continue
+		}
+		att := fmt.Sprintf("tgw-attach-%d", i%4)
+		pk, by, bh, nr := 1+i%5, 100+i, i%3, i%2
+		fmt.Fprintf(&b, "6 TransitGateway 123456789012 tgw-1 %s 123456789012 - vpc-1 - subnet-1 - eni-1 - use1-az1 - - 10.0.0.1 10.1.0.1 50000 443 6 %d %d 1718000000 1718000060 OK IPv4 %d %d 0 0 2 us-east-1 egress - -\n",
+			att, pk, by, nr, bh)
+		w := want[att]
+		if w == nil {
+			w = &tally{}
+			want[att] = w
+		}
+		w.flows, w.packets, w.bytes, w.blackhole, w.noRoute = w.flows+1, w.packets+uint64(pk), w.bytes+uint64(by), w.blackhole+uint64(bh), w.noRoute+uint64(nr)
+	}
+	opts := DefaultOptions()
+	opts.LogFormats = []string{strings.Join(defaultNames, " "), strings.Join(tgwNames, " ")}
+	rep, warn := runOptions(t, opts, b.String())
+	if warn != "" {
+		t.Errorf("warnings %q", warn)
+	}
+	if rep.Totals["ACCEPT"] != vpc || rep.Flows != vpc.Flows || rep.Records != 300 {
+		t.Errorf("VPC totals %+v, flows %d, records %d; want %+v, %d, 300", rep.Totals, rep.Flows, rep.Records, vpc, vpc.Flows)
+	}
+	if rep.TGW.Records != 200 || rep.TGW.Flows != 200 || len(rep.TGW.Attachments) != len(want) {
+		t.Fatalf("tgw %+v", rep.TGW)
+	}
+	for _, a := range rep.TGW.Attachments {
+		w := want[a.AttachmentID]
+		if w == nil || a.Counts != (Counts{Flows: w.flows, Packets: w.packets, Bytes: w.bytes}) {
+			t.Errorf("attachment %+v, want %+v", a, w)
+		}
+	}
+	for _, l := range rep.TGW.Lost {
+		w := want[l.AttachmentID]
+		if got := map[string]uint64{"blackhole": w.blackhole, "no_route": w.noRoute}[l.Reason]; got != l.Packets {
+			t.Errorf("lost %+v, want %d", l, got)
+		}
+	}
+	rows := 0
+	for _, w := range want {
+		rows += min(int(w.blackhole), 1) + min(int(w.noRoute), 1)
+	}
+	if len(rep.TGW.Lost) != rows || rows == 0 {
+		t.Errorf("lost rows %+v", rep.TGW.Lost)
+	}
+}

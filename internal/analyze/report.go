@@ -37,6 +37,35 @@ type Report struct {
 	TopTalkers        []TalkerRow          `json:"top_talkers"`
 	TopRejected       []RejectedRow        `json:"top_rejected_sources"`
 	ScanCandidates    []RejectedRow        `json:"scan_candidates"`
+	TGW               TGWReport            `json:"tgw"` // transit gateway records, counted apart
+}
+
+// TGWReport summarises transit gateway flow log records. They have no action, so they are in
+// none of the VPC sections (not in Flows, Totals or Ports); Records counts them all.
+type TGWReport struct {
+	Records     uint64          `json:"records"`
+	Flows       uint64          `json:"flows"`
+	NoData      uint64          `json:"nodata"`
+	SkipData    uint64          `json:"skipdata"`
+	Uncounted   uint64          `json:"uncounted"` // log-status OK without packets or bytes
+	Totals      Counts          `json:"totals"`
+	Attachments []AttachmentRow `json:"attachments"`
+	Lost        []LostRow       `json:"packets_lost"`
+}
+
+// AttachmentRow is the counts of one transit gateway attachment, all resource types and
+// directions together.
+type AttachmentRow struct {
+	AttachmentID string `json:"tgw_attachment_id"`
+	Counts
+}
+
+// LostRow is the packets one attachment lost for one reason (no_route, blackhole,
+// mtu_exceeded, ttl_expired).
+type LostRow struct {
+	AttachmentID string `json:"tgw_attachment_id"`
+	Reason       string `json:"reason"`
+	Packets      uint64 `json:"packets"`
 }
 
 // FileInfo describes one input.
@@ -171,6 +200,7 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	for _, st := range s.InterfaceStatus {
 		rep.InterfaceStatus = append(rep.InterfaceStatus, InterfaceStatusRow{InterfaceID: st.InterfaceID, NoData: st.NoData, SkipData: st.SkipData})
 	}
+	rep.TGW = tgwReport(&s.TGW)
 	rep.TopTalkers, rep.TopRejected, rep.ScanCandidates = []TalkerRow{}, []RejectedRow{}, []RejectedRow{}
 	if s.HasEvents {
 		w := s.Windows[0]
@@ -187,6 +217,30 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 		}
 	}
 	return rep
+}
+
+func tgwReport(t *aggregate.TGWSnapshot) TGWReport {
+	r := TGWReport{Records: t.Records, Flows: t.Flows, NoData: t.NoData, SkipData: t.SkipData, Uncounted: t.Uncounted,
+		Totals: Counts(t.Totals), Attachments: []AttachmentRow{}, Lost: []LostRow{}}
+	byID := map[string]int{}
+	for _, a := range t.Attachments {
+		i, ok := byID[a.AttachmentID]
+		if !ok {
+			i = len(r.Attachments)
+			byID[a.AttachmentID] = i
+			r.Attachments = append(r.Attachments, AttachmentRow{AttachmentID: a.AttachmentID})
+		}
+		c := &r.Attachments[i].Counts
+		c.Flows, c.Packets, c.Bytes = c.Flows+a.Flows, c.Packets+a.Packets, c.Bytes+a.Bytes
+	}
+	slices.SortStableFunc(r.Attachments, func(x, y AttachmentRow) int {
+		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), cmp.Compare(x.AttachmentID, y.AttachmentID))
+	})
+	for _, l := range t.Lost {
+		r.Lost = append(r.Lost, LostRow{AttachmentID: l.AttachmentID, Reason: l.Reason.String(), Packets: l.Packets})
+	}
+	slices.SortStableFunc(r.Lost, func(x, y LostRow) int { return cmp.Compare(y.Packets, x.Packets) })
+	return r
 }
 
 func rejectedRow(r aggregate.RejectedSource) RejectedRow {

@@ -66,6 +66,23 @@ func writeTable(out io.Writer, rep *Report) error {
 		}
 	}
 
+	if t := rep.TGW; t.Records > 0 {
+		p("\nTRANSIT GATEWAY\tRECORDS\tFLOWS\tPACKETS\tBYTES\tNODATA\tSKIPDATA\tUNCOUNTED\t\n")
+		p("(no action)\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Records, t.Flows, t.Totals.Packets, t.Totals.Bytes, t.NoData, t.SkipData, t.Uncounted)
+		p("\nTOP TGW ATTACHMENTS\tFLOWS\tPACKETS\tBYTES\t\n")
+		for i, r := range t.Attachments {
+			if i < tableRows {
+				p("%s\t%d\t%d\t%d\t\n", r.AttachmentID, r.Flows, r.Packets, r.Bytes)
+			}
+		}
+		p("\nTGW PACKETS LOST\tREASON\tPACKETS\t\n")
+		for i, r := range t.Lost {
+			if i < tableRows {
+				p("%s\t%s\t%d\t\n", r.AttachmentID, r.Reason, r.Packets)
+			}
+		}
+	}
+
 	p("\nTOP TALKERS\tDESTINATION\tBYTES\t\n")
 	for _, t := range rep.TopTalkers {
 		p("%s\t%s\t%s\t\n", t.Src, t.Dst, estimate(t.Bytes, t.MaxError))
