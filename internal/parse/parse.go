@@ -48,7 +48,9 @@ func load64(s string, i int) uint64 {
 }
 
 // Parse fills r from one flow log record in this format. It resets r first (keeping the
-// backing array of r.Opaque). Fields are separated by runs of ASCII whitespace; leading and
+// backing array of r.Opaque); a Record last filled by a default-format Parse is reset only in
+// the fields of that format, which Parse writes again, so a Record reused across Parse calls
+// must not be given values by hand in between (start from a fresh Record for that). Fields are separated by runs of ASCII whitespace; leading and
 // trailing whitespace (including a trailing "\r\n") are ignored. A field written "-" is left out
 // of r.Present and keeps its zero value; NODATA and SKIPDATA records parse without error and
 // r.LogStatus says what they are. Opaque columns are copied to r.Opaque as written, "-" included.

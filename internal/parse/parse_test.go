@@ -29,3 +29,34 @@ func TestParseCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestParseResetsAcrossFormats parses records of the wider formats and of the default format
+// into one Record in turn: each result must equal a parse into a fresh Record (the default
+// format's fast path skips the reset only after itself).
+func TestParseResetsAcrossFormats(t *testing.T) {
+	t.Parallel()
+	files := loadCorpus(t)
+	def := corpusByName(t, files, "default")
+	var reused Record
+	for _, cf := range files {
+		for _, line := range cf.lines {
+			for _, step := range []struct {
+				f    *Format
+				line string
+			}{{cf.format, line}, {def.format, def.lines[0]}, {def.format, def.lines[0]}, {cf.format, line}} {
+				var fresh Record
+				errFresh := step.f.Parse(step.line, &fresh)
+				errReused := step.f.Parse(step.line, &reused)
+				if (errFresh == nil) != (errReused == nil) {
+					t.Fatalf("%s: errors differ: %v, %v", cf.name, errFresh, errReused)
+				}
+				if errFresh != nil {
+					continue
+				}
+				if diff := recordDiff(&fresh, &reused); diff != nil {
+					t.Fatalf("%s %q: reused Record differs in %v", cf.name, step.line, diff)
+				}
+			}
+		}
+	}
+}

@@ -240,6 +240,10 @@ const (
 // until the next call that reuses the Record or the line: copy what you keep.
 type Record struct {
 	Present FieldSet
+	// v2Only is set by parseV2: no field outside DefaultFormat's is set, so parseV2 may skip
+	// the reset. Every other way of filling a Record (the general path, a composite literal)
+	// leaves it false, which makes the next Parse reset the Record whole.
+	v2Only bool
 
 	// Version 2.
 	Version     uint8
