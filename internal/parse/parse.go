@@ -79,7 +79,7 @@ func (f *Format) Parse(line string, r *Record) error {
 // port, count and timestamp AWS writes) are converted inline, sixteen bytes at a time; anything
 // else, and lines too short to load sixteen bytes, goes to scanUint, which decides.
 func (f *Format) parse(line string, r *Record) error {
-	*r = Record{Opaque: r.Opaque[:0]}
+	r.reset()
 	n := len(line)
 	i := 0
 	var absent FieldSet // fields written "-"

@@ -1,6 +1,8 @@
 package parse
 
 import (
+	"errors"
+	"strings"
 	"testing"
 )
 
@@ -58,5 +60,30 @@ func TestParseResetsAcrossFormats(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCountRange checks the range of counts: AWS's type is a signed 64-bit integer, so 2^63-1
+// is the largest packets, bytes or packets-lost value, and 2^63 is out of range.
+func TestCountRange(t *testing.T) {
+	t.Parallel()
+	line := func(bytes string) string {
+		return "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 " + bytes + " 1418530010 1418530070 ACCEPT OK"
+	}
+	f := MustCompile(DefaultFormat)
+	var r Record
+	if err := f.Parse(line("9223372036854775807"), &r); err != nil || r.Bytes != 1<<63-1 {
+		t.Errorf("2^63-1: %v, bytes %d", err, r.Bytes)
+	}
+	err := f.Parse(line("9223372036854775808"), &r)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != KindOutOfRange || pe.Field != FieldBytes {
+		t.Errorf("2^63: %v, want out_of_range on bytes", err)
+	}
+	tgw := MustCompile(TransitGatewayDefaultFormat)
+	l := corpusByName(t, loadCorpus(t), "tgw-default").lines[1]
+	bad := strings.Replace(l, "IPv4 0 6 0 0", "IPv4 0 9223372036854775808 0 0", 1)
+	if err := tgw.Parse(bad, &r); !errors.As(err, &pe) || pe.Kind != KindOutOfRange || pe.Field != FieldPacketsLostBlackhole {
+		t.Errorf("packets-lost-blackhole 2^63: %v", err)
 	}
 }

@@ -345,3 +345,12 @@ type Record struct {
 
 // Has reports whether the line carried a value for f.
 func (r *Record) Has(f Field) bool { return r.Present.Has(f) }
+
+// reset zeroes r but keeps the backing array of r.Opaque. Zeroing in place (rather than
+// assigning a composite literal, which the compiler builds on the stack and copies over) halves
+// the memory written: a Record is over a kilobyte.
+func (r *Record) reset() {
+	opaque := r.Opaque[:0]
+	*r = Record{}
+	r.Opaque = opaque
+}

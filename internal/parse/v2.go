@@ -49,7 +49,7 @@ func parseV2(line string, r *Record) bool {
 	if r.v2Only {
 		r.Opaque = r.Opaque[:0]
 	} else {
-		*r = Record{Opaque: r.Opaque[:0]}
+		r.reset()
 	}
 	var v uint64
 	i, ok := 0, false
