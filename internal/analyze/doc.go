@@ -43,7 +43,8 @@
 //	nodata, skipdata        NODATA and SKIPDATA records
 //	uncounted               {reason: records} parsed but not countable: no_action,
 //	                        no_packets, no_bytes, no_protocol, no_port
-//	late, future, untimed   flows older than the window, after the clock, without start
+//	late, future, untimed   flows that started before the window ending at the newest record
+//	                        (the same whatever the input order), after the clock, without start
 //	window_start            start of the top lists' window (null without records)
 //	newest_start            newest record start (null without records)
 //	totals                  {ACCEPT|REJECT: {flows, packets, bytes}}

@@ -2,12 +2,14 @@ package analyze
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,5 +283,43 @@ func TestTransitGatewayReport(t *testing.T) {
 	}
 	if len(rep.TGW.Lost) != rows || rows == 0 {
 		t.Errorf("lost rows %+v", rep.TGW.Lost)
+	}
+}
+
+// TestLateIndependentOfOrder reads the AWS documentation's default-format examples (2014 to
+// 2016, so most are older than a 7-day window) oldest first and newest first: late must be
+// the same, and equal the plain count of flows that start before the window.
+func TestLateIndependentOfOrder(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "parse", "testdata", "formats", "default.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, l := range strings.Split(string(data), "\n") {
+		if i == 0 || strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	start := func(l string) int64 { n, _ := strconv.ParseInt(strings.Fields(l)[10], 10, 64); return n }
+	slices.SortStableFunc(lines, func(a, b string) int { return cmp.Compare(start(a), start(b)) })
+	oldest := strings.Join(lines, "\n") + "\n"
+	slices.Reverse(lines)
+	newest := strings.Join(lines, "\n") + "\n"
+	a, _ := runOptions(t, DefaultOptions(), oldest)
+	b, _ := runOptions(t, DefaultOptions(), newest)
+	if a.FirstWindowStart == nil {
+		t.Fatal("no window")
+	}
+	var want uint64
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 14 && f[13] == "OK" && f[12] != "-" && start(l) < a.FirstWindowStart.Unix() {
+			want++
+		}
+	}
+	if a.Late != b.Late || a.Late != want || want == 0 {
+		t.Errorf("late: oldest first %d, newest first %d; want %d for both", a.Late, b.Late, want)
 	}
 }

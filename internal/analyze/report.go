@@ -24,7 +24,7 @@ type Report struct {
 	NoData            uint64               `json:"nodata"`
 	SkipData          uint64               `json:"skipdata"`
 	Uncounted         map[string]uint64    `json:"uncounted"`
-	Late              uint64               `json:"late"`
+	Late              uint64               `json:"late"` // flows that started before the window (any input order)
 	Future            uint64               `json:"future"`
 	Untimed           uint64               `json:"untimed"`
 	FirstWindowStart  *time.Time           `json:"window_start"`
@@ -158,7 +158,7 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 		NoData:            s.NoData,
 		SkipData:          s.SkipData,
 		Uncounted:         map[string]uint64{},
-		Late:              s.Late,
+		Late:              lateFlows(s),
 		Future:            s.Future,
 		Untimed:           s.Untimed,
 		Totals:            map[string]Counts{},
@@ -217,6 +217,25 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 		}
 	}
 	return rep
+}
+
+// lateFlows is the number of flows whose start is before the window that ends with the newest
+// record: every counted flow with a start, less those in the final window. It does not depend
+// on the order of the input, unlike the aggregator's Late (flows already older than the window
+// when they were read: read oldest first, none is; newest first, all the old ones are).
+func lateFlows(s *aggregate.Snapshot) uint64 {
+	if !s.HasEvents || len(s.Windows) == 0 {
+		return 0
+	}
+	var inWindow uint64
+	for _, p := range s.Windows[0].Ports {
+		inWindow += p.Flows
+	}
+	timed := s.Flows - s.Future - s.Untimed
+	if inWindow > timed { // cannot happen; never underflow
+		return 0
+	}
+	return timed - inWindow
 }
 
 func tgwReport(t *aggregate.TGWSnapshot) TGWReport {
