@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -314,7 +315,11 @@ func (a *analysis) readFile(i int, name string, matcher *parse.Matcher, stdin io
 		defer f.Close()
 		r = f
 	}
-	in, err := openInput(r)
+	br := bufio.NewReaderSize(r, 4096)
+	if magic, _ := br.Peek(len(parquetMagic)); string(magic) == parquetMagic {
+		return &InputError{Name: name, Err: errParquet}
+	}
+	in, err := openInput(br)
 	if err != nil {
 		return &InputError{Name: name, Err: err}
 	}
@@ -384,6 +389,15 @@ func (a *analysis) readFile(i int, name string, matcher *parse.Matcher, stdin io
 	}
 	return nil
 }
+
+// parquetMagic starts (and ends) every Parquet file. Flow logs delivered to S3 may be Parquet
+// (the flow log's file format option), which flowd does not read.
+const parquetMagic = "PAR1"
+
+// errParquet says what to do with a Parquet object, once, instead of a dozen rejected lines.
+var errParquet = errors.New("a Parquet flow log object: flowd analyze reads plain-text and gzip flow logs " +
+	"(the S3 file format \"plain-text\"); convert it first, e.g. with DuckDB: " +
+	"COPY (SELECT * FROM 'in.parquet') TO 'out.log' (DELIMITER ' ', HEADER, NULLSTR '-')")
 
 // bom is the UTF-8 byte-order mark, which some tools write before the first line of a file.
 const bom = "\ufeff"

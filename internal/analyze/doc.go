@@ -17,6 +17,8 @@
 // malformed, however long they are. Format warnings (a misspelled field, a format that cannot
 // count flows) go to stderr and to the report.
 //
+// A Parquet object (S3's other file format) is refused with one message naming it.
+//
 // Transit gateway records have no action: they are counted apart (the "tgw" section), never in
 // flows, totals, ports or interfaces.
 //

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -321,5 +322,23 @@ func TestLateIndependentOfOrder(t *testing.T) {
 	}
 	if a.Late != b.Late || a.Late != want || want == 0 {
 		t.Errorf("late: oldest first %d, newest first %d; want %d for both", a.Late, b.Late, want)
+	}
+}
+
+// TestParquetRefused checks that a Parquet object (a file the test writes: the magic number, a
+// body and the magic again, as every Parquet file has) is refused with one message that says
+// what it is, not read as a dozen malformed lines.
+func TestParquetRefused(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "flows.parquet")
+	if err := os.WriteFile(path, []byte("PAR1\x15\x00\x15\x1c\x2c\x00version srcaddr\x00PAR1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Files = []string{"testdata/plain.log", path}
+	err := Run(context.Background(), opts, strings.NewReader(""), &bytes.Buffer{})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Name != path || !strings.Contains(err.Error(), "Parquet") {
+		t.Errorf("Run = %v, want an input error naming the Parquet file", err)
 	}
 }
