@@ -127,26 +127,32 @@ type tgwBatch struct {
 // NewTransitGateway validates cfg and returns the simulator.
 func NewTransitGateway(cfg TGWConfig) (*TransitGateway, error) {
 	var errs []error
+	bad := func(field string, value any, reason string) {
+		errs = append(errs, &ConfigError{Field: "TGWConfig." + field, Value: value, Reason: reason})
+	}
 	if cfg.Attachments < 2 || cfg.Attachments > 1000 {
-		errs = append(errs, fmt.Errorf("Attachments %d: must be between 2 and 1000", cfg.Attachments))
+		bad("Attachments", cfg.Attachments, "must be 2 to 1000")
 	}
 	if cfg.FlowsPerWindow < 1 || cfg.FlowsPerWindow > 10000 {
-		errs = append(errs, fmt.Errorf("FlowsPerWindow %d: must be between 1 and 10000", cfg.FlowsPerWindow))
+		bad("FlowsPerWindow", cfg.FlowsPerWindow, "must be 1 to 10000")
 	}
 	if cfg.Delay < 0 || cfg.Delay > MaxDelay {
-		errs = append(errs, fmt.Errorf("Delay %s: must be between 0 and %s", cfg.Delay, MaxDelay))
+		bad("Delay", cfg.Delay, fmt.Sprintf("must be 0 to %v", MaxDelay))
 	}
 	if cfg.Tick <= 0 {
-		errs = append(errs, fmt.Errorf("Tick %s: must be positive", cfg.Tick))
+		bad("Tick", cfg.Tick, "must be positive")
 	}
-	if cfg.Start.IsZero() {
-		errs = append(errs, errors.New("Start: must be set"))
+	if cfg.Start.IsZero() || cfg.Start.Unix() < 0 {
+		bad("Start", cfg.Start, "must be set, after 1970")
 	}
-	if len(cfg.AccountID) != 12 || cfg.Region == "" {
-		errs = append(errs, fmt.Errorf("AccountID %q and Region %q: a 12-digit account and a Region are required", cfg.AccountID, cfg.Region))
+	if len(cfg.AccountID) != 12 {
+		bad("AccountID", cfg.AccountID, "must be a 12-digit account")
+	}
+	if cfg.Region == "" {
+		bad("Region", cfg.Region, "must be set")
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("simulate: transit gateway config: %w", err)
+		return nil, err
 	}
 	r := seeded(cfg.Seed, 0x7767)
 	g := &TransitGateway{cfg: cfg, format: parse.MustCompile(parse.TransitGatewayDefaultFormat),

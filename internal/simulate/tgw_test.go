@@ -171,7 +171,7 @@ func TestTransitGatewayConfigErrors(t *testing.T) {
 	cfg := tgwTestConfig()
 	cfg.Attachments, cfg.FlowsPerWindow, cfg.AccountID = 1, 0, "x"
 	_, err := NewTransitGateway(cfg)
-	for _, want := range []string{"Attachments 1", "FlowsPerWindow 0", "AccountID"} {
+	for _, want := range []string{"TGWConfig.Attachments = 1", "TGWConfig.FlowsPerWindow = 0", "TGWConfig.AccountID = x"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
