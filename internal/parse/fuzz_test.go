@@ -216,6 +216,29 @@ func FuzzCompile(f *testing.F) {
 		if n := len(strings.Fields(spec)); format.NumFields() != n {
 			t.Fatalf("%d columns for %d tokens", format.NumFields(), n)
 		}
+		// Warnings name real opaque columns, and suggest only known names.
+		unknown := 0
+		for _, w := range format.Warnings() {
+			switch w.Kind {
+			case WarnUnknownField:
+				unknown++
+				if w.Position < 1 || w.Position > format.NumFields() || format.Fields()[w.Position-1] != FieldUnknown || format.Names()[w.Position-1] != w.Name {
+					t.Fatalf("warning %+v does not name an opaque column", w)
+				}
+				if _, ok := FieldByName(w.Suggestion); w.Suggestion != "" && !ok {
+					t.Fatalf("suggestion %q is not a known field", w.Suggestion)
+				}
+			case WarnCannotCount:
+				for _, m := range w.Missing {
+					if format.Has(m) {
+						t.Fatalf("warning says %v is missing from %q", m, format)
+					}
+				}
+			}
+		}
+		if unknown != len(format.Opaque()) {
+			t.Fatalf("%d unknown-field warnings for %d opaque columns", unknown, len(format.Opaque()))
+		}
 		again, err := Compile(format.String())
 		if err != nil {
 			t.Fatalf("canonical form %q does not compile: %v", format.String(), err)
