@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/flowd-dev/flowd/internal/parse"
@@ -206,4 +207,103 @@ func satAdd(a, b uint64) uint64 {
 		return s
 	}
 	return 1<<64 - 1
+}
+
+// StateTGW is the checkpoint form of the transit gateway counters.
+type StateTGW struct {
+	// Attachments are the attachment keys in index order; the first two are OtherInterface and
+	// NoInterface ("other" past the cap, "-" for none).
+	Attachments []StateTGWAttachment
+	// Ports are the port keys in index order (packed as in StatePort).
+	Ports                                       []StateTGWPort
+	Records, Flows, NoData, SkipData, Uncounted uint64
+	AttachmentFold                              StateFold
+}
+
+// StateTGWAttachment is one attachment key's counts by resource type and direction, and its
+// lost packets by LostReason.
+type StateTGWAttachment struct {
+	ID     string
+	Counts [numResourceTypes][numDirections]Counts
+	Lost   [numLostReasons]uint64
+}
+
+// StateTGWPort is one port key of the transit gateway counters.
+type StateTGWPort struct {
+	Key    uint32
+	Counts Counts
+}
+
+// state returns a deep copy of t for the checkpoint; the caller holds the lock.
+func (t *tgwState) state() *StateTGW {
+	s := &StateTGW{Records: t.records, Flows: t.flows, NoData: t.noData, SkipData: t.skipData, Uncounted: t.uncounted,
+		AttachmentFold: t.attachments.fold.state()}
+	for i, id := range t.attachments.ids {
+		a := StateTGWAttachment{ID: id}
+		if i < len(t.counts) {
+			a.Counts, a.Lost = t.counts[i].flows, t.counts[i].lost
+		}
+		s.Attachments = append(s.Attachments, a)
+	}
+	for i, k := range t.ports.keys {
+		p := StateTGWPort{Key: k}
+		if i < len(t.portCounts) {
+			p.Counts = t.portCounts[i]
+		}
+		s.Ports = append(s.Ports, p)
+	}
+	return s
+}
+
+// restore loads s into t, a fresh tgwState, after checking it.
+func (t *tgwState) restore(s *StateTGW) error {
+	if len(s.Attachments) < ifaceFirst || s.Attachments[ifaceOther].ID != OtherInterface || s.Attachments[ifaceNone].ID != NoInterface {
+		return &StateError{Field: "TGW.Attachments", Reason: fmt.Sprintf("must start with %q and %q", OtherInterface, NoInterface)}
+	}
+	var flows uint64
+	t.counts = t.counts[:0]
+	for i, a := range s.Attachments {
+		if i >= ifaceFirst {
+			field := fmt.Sprintf("TGW.Attachments[%d].ID", i)
+			if a.ID == "" || a.ID == OtherInterface || a.ID == NoInterface {
+				return &StateError{Field: field, Reason: fmt.Sprintf("%q is not an attachment id", a.ID)}
+			}
+			if !t.attachments.intern(a.ID) {
+				return &StateError{Field: field, Reason: fmt.Sprintf("%q repeats an earlier id", a.ID)}
+			}
+		}
+		t.counts = append(t.counts, tgwCounts{flows: a.Counts, lost: a.Lost})
+		for _, byDir := range a.Counts {
+			for _, c := range byDir {
+				flows += c.Flows
+			}
+		}
+	}
+	if flows != s.Flows {
+		return &StateError{Field: "TGW.Attachments", Reason: fmt.Sprintf("hold %d flows, TGW.Flows is %d", flows, s.Flows)}
+	}
+	seen := make(map[uint32]bool, len(s.Ports))
+	for i, p := range s.Ports {
+		field := fmt.Sprintf("TGW.Ports[%d].Key", i)
+		if p.Key>>25 != 0 || (p.Key&keyOther != 0 && uint16(p.Key) != 0) {
+			return &StateError{Field: field, Reason: fmt.Sprintf("%#x is not a port key", p.Key)}
+		}
+		if seen[p.Key] {
+			return &StateError{Field: field, Reason: fmt.Sprintf("%#x repeats an earlier key", p.Key)}
+		}
+		seen[p.Key] = true
+		t.ports.add(p.Key)
+		if p.Key&keyOther == 0 {
+			t.ports.interned++
+		}
+		t.portCounts = append(t.portCounts, p.Counts)
+	}
+	if err := restoreFold("TGW.AttachmentFold", s.AttachmentFold, &t.attachments.fold); err != nil {
+		return err
+	}
+	if s.Flows+s.NoData+s.SkipData+s.Uncounted > s.Records {
+		return &StateError{Field: "TGW.Records", Reason: fmt.Sprintf("is %d, fewer than its flows, status and uncounted records", s.Records)}
+	}
+	t.records, t.flows, t.noData, t.skipData, t.uncounted = s.Records, s.Flows, s.NoData, s.SkipData, s.Uncounted
+	return nil
 }
