@@ -342,3 +342,30 @@ func TestParquetRefused(t *testing.T) {
 		t.Errorf("Run = %v, want an input error naming the Parquet file", err)
 	}
 }
+
+// TestTransitGatewayTable checks the table's transit gateway section, from the parser's TGW
+// testdata (an S3 header, then the records).
+func TestTransitGatewayTable(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "parse", "testdata", "formats", "tgw-default.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in strings.Builder
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") && l != "" {
+			in.WriteString(l + "\n")
+		}
+	}
+	opts := DefaultOptions()
+	opts.Warnings = nil
+	var out bytes.Buffer
+	if err := Run(context.Background(), opts, strings.NewReader(in.String()), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"TRANSIT GATEWAY", "(no action)", "TOP TGW ATTACHMENTS", "tgw-attach-0123456789abcdef0  blackhole     6"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
