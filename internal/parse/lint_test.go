@@ -104,3 +104,27 @@ func TestTransitGatewayKind(t *testing.T) {
 		t.Error("record with tgw-attachment-id is not a transit gateway's")
 	}
 }
+
+// TestFieldSet checks the two-word set, at the word boundary and past the known fields.
+func TestFieldSet(t *testing.T) {
+	t.Parallel()
+	var s FieldSet
+	for _, f := range []Field{FieldVersion, FieldNextHopInterfaceType, FieldResourceType, FieldPacketsLostTTLExpired} {
+		s = s.With(f)
+	}
+	if !s.Has(FieldResourceType) || !s.Has(FieldPacketsLostTTLExpired) || s.Has(FieldAction) {
+		t.Errorf("set %v", s.Fields())
+	}
+	if s.With(Field(200)) != s || s.Has(Field(200)) || FieldSetOf(Field(200)) != (FieldSet{}) {
+		t.Error("a Field outside the known ones changes or aliases the set")
+	}
+	if got := s.Without(FieldResourceType).Fields(); !slices.Equal(got, []Field{FieldVersion, FieldNextHopInterfaceType, FieldPacketsLostTTLExpired}) {
+		t.Errorf("Without: %v", got)
+	}
+	if !s.Intersects(FieldSetOf(FieldVersion)) || s.Intersects(FieldSetOf(FieldAction)) || s.Minus(s) != (FieldSet{}) || s.Union(FieldSet{}) != s {
+		t.Error("set algebra")
+	}
+	if MustCompile(DefaultFormat).Has(Field(200)) {
+		t.Error("Format.Has of an unknown Field")
+	}
+}

@@ -108,18 +108,22 @@ var _ [fieldSetWords*64 - int(numFields)]struct{}
 // word, so it is an array; the zero value is the empty set and sets compare with ==.
 type FieldSet [fieldSetWords]uint64
 
-// Has reports whether f is in the set.
-func (s FieldSet) Has(f Field) bool { return s[f>>6&(fieldSetWords-1)]&(1<<(f&63)) != 0 }
+// Has reports whether f is in the set; never for a Field outside the known ones.
+func (s FieldSet) Has(f Field) bool { return f < numFields && s[f>>6&(fieldSetWords-1)]&(1<<(f&63)) != 0 }
 
-// With returns the set with f added.
+// With returns the set with f added; a Field outside the known ones leaves it unchanged.
 func (s FieldSet) With(f Field) FieldSet {
-	s[f>>6&(fieldSetWords-1)] |= 1 << (f & 63)
+	if f < numFields {
+		s[f>>6&(fieldSetWords-1)] |= 1 << (f & 63)
+	}
 	return s
 }
 
 // Without returns the set with f removed.
 func (s FieldSet) Without(f Field) FieldSet {
-	s[f>>6&(fieldSetWords-1)] &^= 1 << (f & 63)
+	if f < numFields {
+		s[f>>6&(fieldSetWords-1)] &^= 1 << (f & 63)
+	}
 	return s
 }
 
