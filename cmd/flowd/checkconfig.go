@@ -57,6 +57,13 @@ func (c *checkConfigCommand) exec() int {
 			code = 1
 			continue
 		}
+		for i, s := range cfg.Sources {
+			for _, fm := range s.Formats {
+				for _, w := range fm.Warnings() {
+					fmt.Fprintf(c.err, "WARNING: %s: sources[%d] (%s): log format %q: %s\n", src, i, s.Name(), fm, w)
+				}
+			}
+		}
 		fmt.Fprintf(c.stdout, "# %s: OK (%d sources). Effective config, defaults included, secrets masked:\n%s\n", src, len(cfg.Sources), out)
 	}
 	return code

@@ -42,6 +42,7 @@ type Clause interface {
 // The command stops at once on SIGINT or SIGTERM, even while blocked reading a pipe or FIFO.
 func Register(c Clause, stdin io.Reader, stdout, stderr io.Writer) func() int {
 	opts := DefaultOptions()
+	opts.Warnings = stderr
 	deprecated := false
 	c.Flag("record-format", "Flow log format of inputs without an S3 header line: the flow log's log_format (${version} ${account-id} ...) or bare field names. Repeat for inputs in several formats. Default: the version 2 default format.").
 		PlaceHolder("FORMAT").SetValue(&appendValue{dst: &opts.LogFormats})

@@ -150,6 +150,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log formats: %w", err)
 	}
+	warnFormats(logger.Named("parse"), cfg.Sources)
 	a.formats.Store(table)
 	mgr, err := a.newManager(cfg)
 	if err != nil {

@@ -66,6 +66,7 @@ func (a *App) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	warnFormats(a.log.Named("parse"), cfg.Sources)
 	mgr, err := a.newManager(cfg)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)

@@ -15,18 +15,22 @@ type Collector struct {
 	in    Inputs
 	build BuildInfo
 	d     *descs
+	td    *tgwDescs
 	// now times the scrape; tests fix it so the golden file holds a known duration.
 	now func() time.Time
 }
 
 // NewCollector returns a Collector over in.
 func NewCollector(in Inputs, build BuildInfo) *Collector {
-	return &Collector{in: in, build: build, d: newDescs(), now: time.Now}
+	return &Collector{in: in, build: build, d: newDescs(), td: newTGWDescs(), now: time.Now}
 }
 
 // Describe sends every descriptor.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.d.all() {
+		ch <- d
+	}
+	for _, d := range c.td.all() {
 		ch <- d
 	}
 }
@@ -101,6 +105,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge(d.foldedKeys, float64(s.InterfaceFold.DistinctKeys), "interface")
 	gauge(d.keys, float64(s.PortKeys), "port")
 	gauge(d.keys, float64(s.InterfaceKeys), "interface")
+	c.collectTGW(ch, &s.TGW)
 	if !s.HasEvents {
 		return
 	}
