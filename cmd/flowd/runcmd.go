@@ -9,8 +9,6 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/app"
@@ -24,7 +22,7 @@ type runCommand struct {
 	common     *commonFlags
 	configFile *string
 	shard      *string
-	web        *web.FlagConfig
+	web        *webFlags
 	stderr     io.Writer
 }
 
@@ -33,7 +31,7 @@ func newRunCommand(c *kingpin.CmdClause, common *commonFlags, stderr io.Writer) 
 		common:     common,
 		configFile: c.Flag("config.file", "flowd configuration file.").Default("flowd.yaml").String(),
 		shard:      c.Flag("shard", "This replica's share of the log groups, i/n (overrides ingest.shard).").String(),
-		web:        kingpinflag.AddFlags(c, defaultListen),
+		web:        addWebFlags(c, true),
 		stderr:     stderr,
 	}
 }
@@ -52,8 +50,9 @@ func (c *runCommand) exec() int {
 	}
 	opts := app.Options{
 		ConfigFile:      *c.configFile,
-		ListenAddresses: *c.web.WebListenAddresses,
-		WebConfigFile:   *c.web.WebConfigFile,
+		ListenAddresses: *c.web.toolkit.WebListenAddresses,
+		WebConfigFile:   *c.web.toolkit.WebConfigFile,
+		Web:             c.web.options(),
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 	}
