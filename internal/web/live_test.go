@@ -224,3 +224,5 @@ func TestHistoryRing(t *testing.T) {
 		t.Error("an empty snapshot added a point")
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
