@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 
 	"github.com/flowd-dev/flowd/internal/metrics"
 )
@@ -54,8 +53,9 @@ type Options struct {
 	RoutePrefix string
 	// EnableLifecycle enables POST /-/reload (--web.enable-lifecycle); SIGHUP always works.
 	EnableLifecycle bool
-	// MaxConnections bounds the open connections per listener (0: DefaultMaxConnections;
-	// negative: no limit). Further clients wait in the kernel's accept queue.
+	// MaxConnections bounds the open connections of all listeners together (0:
+	// DefaultMaxConnections; negative: no limit); at the limit a new connection closes the
+	// oldest idle or silent one (see connLimiter).
 	MaxConnections int
 	// MaxRequests bounds concurrent /metrics and /api/v1/live requests each (0:
 	// DefaultMaxRequests; negative: no limit); over the limit the answer is 503.
@@ -103,6 +103,7 @@ type Server struct {
 	log       *zap.Logger
 	history   *History
 	prefix    string
+	conns     *connLimiter // nil without a limit
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -155,7 +156,10 @@ func NewServer(cfg Config) (*Server, error) {
 		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          nil,
+	}
+	if opts.MaxConnections > 0 {
+		s.conns = newConnLimiter(opts.MaxConnections)
+		s.srv.ConnState = s.conns.track
 	}
 	systemd := opts.SystemdSocket
 	webConfig := cfg.WebConfigFile
@@ -168,8 +172,7 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// listen opens the listeners: systemd's sockets or the addresses, each wrapped in the
-// connection limit.
+// listen opens the listeners: systemd's sockets or the addresses.
 func (s *Server) listen(opts Options, addrs []string) error {
 	if opts.SystemdSocket {
 		ls, err := activation.Listeners()
@@ -192,11 +195,6 @@ func (s *Server) listen(opts Options, addrs []string) error {
 				return fmt.Errorf("listen on %s: %w", a, err)
 			}
 			s.listeners = append(s.listeners, l)
-		}
-	}
-	if opts.MaxConnections > 0 {
-		for i, l := range s.listeners {
-			s.listeners[i] = netutil.LimitListener(l, opts.MaxConnections)
 		}
 	}
 	return nil
