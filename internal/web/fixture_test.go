@@ -144,7 +144,7 @@ func (f *fixture) start(t testing.TB, cfg Config) (*Server, string) {
 	if cfg.Status == nil {
 		cfg.Status = func() Status { return Status{Version: "1.2.3", Extra: []string{"demo hint"}} }
 	}
-	cfg.now = func() time.Time { return f.now }
+	cfg.now = nowOf(f)
 	s, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -171,3 +171,6 @@ func (f *fixture) start(t testing.TB, cfg Config) (*Server, string) {
 	}
 	return s, base
 }
+
+// nowOf is the fixture's fixed clock.
+func nowOf(f *fixture) func() time.Time { return func() time.Time { return f.now } }
