@@ -115,3 +115,21 @@ func (l *connLimiter) count(s http.ConnState) int {
 	}
 	return n
 }
+
+// closeSilent closes the connections that have not sent a request yet: at shutdown they would
+// otherwise hold http.Server.Shutdown for 5 s (it waits that long before it counts them idle),
+// and closing them loses no request.
+func (l *connLimiter) closeSilent() {
+	l.mu.Lock()
+	var silent []net.Conn
+	for c, e := range l.conns {
+		if e.state == http.StateNew {
+			silent = append(silent, c)
+			delete(l.conns, c)
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range silent {
+		_ = c.Close()
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -442,12 +443,22 @@ func liveSources(st ingest.Stats) []LiveSource {
 	return out
 }
 
-// liveHandler serves the document. Concurrent requests share one build, and at most limit
-// are served at once (503 beyond), so a wall of open browser tabs costs what one does.
+// liveMaxAge is how long a built document is served again: the page refreshes every 5 s, so a
+// document up to 1 s old changes nothing for it, and a client fetching in a loop costs one
+// build per second instead of one per request.
+const liveMaxAge = time.Second
+
+// liveHandler serves the document. Concurrent requests share one build, a build is reused for
+// liveMaxAge, and at most limit requests are served at once (503 beyond), so a wall of open
+// browser tabs costs what one does and scrapes are not slowed.
 type liveHandler struct {
 	b     *liveBuilder
 	group singleflight.Group
 	sem   chan struct{}
+
+	mu      sync.Mutex
+	cached  []byte
+	builtAt time.Time // wall clock, monotonic
 }
 
 func newLiveHandler(cfg Config, h *History, extra []string, limit int) *liveHandler {
@@ -485,16 +496,38 @@ func (h *liveHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	v, err, _ := h.group.Do("live", func() (any, error) {
-		var buf bytes.Buffer
-		err := json.NewEncoder(&buf).Encode(h.b.build())
-		return buf.Bytes(), err
-	})
+	doc, err := h.document()
 	if err != nil {
 		http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(v.([]byte))
+	_, _ = w.Write(doc)
+}
+
+// document returns the encoded document: the cached one if fresh, else a new build shared
+// by the requests that wait for it.
+func (h *liveHandler) document() ([]byte, error) {
+	h.mu.Lock()
+	if h.cached != nil && time.Since(h.builtAt) < liveMaxAge {
+		doc := h.cached
+		h.mu.Unlock()
+		return doc, nil
+	}
+	h.mu.Unlock()
+	v, err, _ := h.group.Do("live", func() (any, error) {
+		var buf bytes.Buffer
+		if err := json.NewEncoder(&buf).Encode(h.b.build()); err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		h.cached, h.builtAt = buf.Bytes(), time.Now()
+		h.mu.Unlock()
+		return buf.Bytes(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]byte), nil
 }

@@ -324,6 +324,10 @@ func (s *Server) Serve() error {
 // Shutdown stops accepting requests and waits for the ones in progress until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.stop) })
+	if s.conns != nil {
+		s.srv.SetKeepAlivesEnabled(false)
+		s.conns.closeSilent()
+	}
 	err := s.srv.Shutdown(ctx)
 	s.closeListeners()
 	s.sampler.Wait()
