@@ -44,8 +44,8 @@ type webFlags struct {
 func addWebFlags(c *kingpin.CmdClause, lifecycle bool) *webFlags {
 	f := &webFlags{
 		toolkit:         kingpinflag.AddFlags(c, defaultListen),
-		externalURL:     c.Flag("web.external-url", "The URL under which flowd is reached, e.g. through a reverse proxy (https://example.com/flowd/). Its path is the default --web.route-prefix.").String(),
-		routePrefix:     c.Flag("web.route-prefix", "Path prefix of every endpoint (/metrics becomes <prefix>/metrics). Defaults to the path of --web.external-url, else /.").String(),
+		externalURL:     c.Flag("web.external-url", "The URL under which flowd is reached, e.g. through a reverse proxy (https://example.com/flowd/). Its path is the default --web.route-prefix.").PlaceHolder("URL").String(),
+		routePrefix:     c.Flag("web.route-prefix", "Path prefix of every endpoint (/metrics becomes <prefix>/metrics). Defaults to the path of --web.external-url, else /.").PlaceHolder("PATH").String(),
 		maxConnections:  c.Flag("web.max-connections", "Most open HTTP connections; at the limit a new one closes the oldest idle (or still silent) connection. 0 or less: no limit.").Default(strconv.Itoa(web.DefaultMaxConnections)).Int(),
 		maxRequests:     c.Flag("web.max-requests", "Most concurrent /metrics (and /api/v1/live) requests; more get 503 at once. 0 or less: no limit.").Default(strconv.Itoa(web.DefaultMaxRequests)).Int(),
 		enableLifecycle: func() *bool { b := false; return &b }(),

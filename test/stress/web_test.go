@@ -5,16 +5,27 @@ package stress
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/flowd-dev/flowd/internal/emulator"
 )
@@ -27,7 +38,7 @@ const (
 
 // startLoadedFlowd starts flowd over a backlog of n records with distinct ports, interfaces
 // and sources, enough to fill the default caps: every scrape is then as big as the caps allow.
-func startLoadedFlowd(t *testing.T, r *result, group string, n int) *flowd {
+func startLoadedFlowd(t *testing.T, r *result, group string, n int, web *webSetup) *flowd {
 	t.Helper()
 	c := newCloud(t, emulator.Config{Seed: 9}, group, nil)
 	const chunk = 2000
@@ -50,7 +61,7 @@ func startLoadedFlowd(t *testing.T, r *result, group string, n int) *flowd {
 	}
 	p := ingestParams{PollInterval: "2s", MaxDelay: "10s", LateGrace: "5s", EarlyPasses: "[]", MaxDefer: "0s",
 		StartPosition: "-2m", RequestsPerSecond: 50, MaxInFlight: 4, CheckpointInterval: "1s"}
-	f := startFlowd(t, c, p)
+	f := startFlowdWeb(t, c, p, web)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s, err := f.waitSettled(ctx, c.group, c.sink.maxTS.Load(), 3*time.Minute)
@@ -69,6 +80,57 @@ func (f *flowd) openFDs() int {
 		return -1
 	}
 	return len(ents)
+}
+
+// tlsAuthSetup writes a self-signed certificate for 127.0.0.1, a web config with TLS and
+// basic auth, and returns the flags and a transport that trusts the certificate.
+func tlsAuthSetup(t *testing.T) *webSetup {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "flowd stress"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:   time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("stress-pass"), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webCfg := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(webCfg, []byte(fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prom: %s\n", certPath, keyPath, hash)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &webSetup{
+		args:      []string{"--web.config.file=" + webCfg},
+		transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		user:      "prom", pass: "stress-pass",
+	}
 }
 
 // percentile is the p-th percentile (0-100) of ds, 0 for none.
@@ -91,7 +153,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func TestIdleConnections(t *testing.T) {
 	r := newResult(t, "idle-connections")
 	t0 := time.Now()
-	f := startLoadedFlowd(t, r, "/stress/idle", 20_000)
+	f := startLoadedFlowd(t, r, "/stress/idle", 20_000, nil)
 	before, err := f.scrape()
 	if err != nil {
 		r.fatal("%v", err)
@@ -171,8 +233,8 @@ func TestIdleConnections(t *testing.T) {
 	r.set("duration_s", time.Since(t0).Seconds())
 }
 
-// TestConcurrentScrapes: 200 clients scrape /metrics in a loop at once (the attack of issue
-// 20), over a state that fills the caps. flowd serves --web.max-requests (40) at a time and
+// TestConcurrentScrapes: 200 clients scrape /metrics in a loop at once over TLS with basic
+// auth (the attack of issue 20), over a state that fills the caps. flowd serves --web.max-requests (40) at a time and
 // answers 503 to the rest at once; concurrent scrapes share one gather. Its peak RSS must stay
 // under the documented bound (384 MiB). Then /metrics latency is measured alone, while 40
 // clients fetch /api/v1/live every second (about 200 open live views), and while 20 clients
@@ -180,10 +242,12 @@ func TestIdleConnections(t *testing.T) {
 func TestConcurrentScrapes(t *testing.T) {
 	r := newResult(t, "concurrent-scrapes")
 	t0 := time.Now()
-	f := startLoadedFlowd(t, r, "/stress/scrapes", 200_000)
 	const scrapers = 200
+	web := tlsAuthSetup(t)
+	f := startLoadedFlowd(t, r, "/stress/scrapes", 200_000, web)
 	attackFor := scale(20*time.Second, 60*time.Second)
-	transport := &http.Transport{MaxIdleConnsPerHost: scrapers, MaxConnsPerHost: scrapers}
+	transport := web.transport.Clone()
+	transport.MaxIdleConnsPerHost, transport.MaxConnsPerHost = scrapers, scrapers
 	client := &http.Client{Transport: transport, Timeout: 60 * time.Second}
 	defer transport.CloseIdleConnections()
 
@@ -198,7 +262,7 @@ func TestConcurrentScrapes(t *testing.T) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				start := time.Now()
-				resp, err := client.Get("http://" + f.addr + "/metrics")
+				resp, err := f.get(client, "/metrics")
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -285,7 +349,7 @@ func TestConcurrentScrapes(t *testing.T) {
 				}
 				for lctx.Err() == nil {
 					for _, p := range paths {
-						resp, err := client.Get("http://" + f.addr + p)
+						resp, err := f.get(client, p)
 						if err == nil {
 							_, _ = io.Copy(io.Discard, resp.Body)
 							_ = resp.Body.Close()
