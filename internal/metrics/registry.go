@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,17 +29,94 @@ func NewRegistry(c *Collector) (*prometheus.Registry, error) {
 }
 
 // Handler serves reg's metrics, counting its own requests in reg
-// (promhttp_metric_handler_requests_total). Concurrent scrapes share one gather (one snapshot
-// and one set of metric families: the memory of a scrape no longer grows with the number of
-// scrapers), and at most maxRequests scrapes are served at once; the others get 503 at once,
-// as exporters do with --web.max-requests. maxRequests <= 0 means no limit.
+// (promhttp_metric_handler_requests_total, every request counted, shared or not).
+//
+// Concurrent scrapes share one rendering: scrapes that ask for the same format and encoding
+// while one is being rendered wait for it and get the same bytes, and renderings of different
+// formats share one gather (SharedGatherer). So N concurrent scrapers cost one snapshot and one
+// encoding, and the memory of scraping does not grow with their number. At most maxRequests
+// scrapes are in flight; the others get 503 at once, as exporters do with --web.max-requests.
+// maxRequests <= 0 means no limit.
 func Handler(reg *prometheus.Registry, maxRequests int) http.Handler {
-	return promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(NewSharedGatherer(reg), promhttp.HandlerOpts{
-		Registry:            reg,
-		ErrorHandling:       promhttp.ContinueOnError,
-		EnableOpenMetrics:   true,
-		MaxRequestsInFlight: max(maxRequests, 0),
-	}))
+	render := promhttp.HandlerFor(NewSharedGatherer(reg), promhttp.HandlerOpts{
+		Registry:          reg,
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
+	})
+	var h http.Handler = &sharedRender{next: render}
+	if maxRequests > 0 {
+		h = limitInFlight(maxRequests, h)
+	}
+	return promhttp.InstrumentMetricHandler(reg, h)
+}
+
+// limitInFlight answers 503 at once to requests beyond n in flight.
+func limitInFlight(n int, next http.Handler) http.Handler {
+	sem := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("Limit of concurrent scrapes reached (%d, --web.max-requests), try again later.", n), http.StatusServiceUnavailable)
+		}
+	})
+}
+
+// sharedRender runs one rendering for concurrent requests that would get the same bytes:
+// same format and encoding negotiated (Accept, Accept-Encoding) and same query.
+type sharedRender struct {
+	next  http.Handler
+	group singleflight.Group
+}
+
+// rendering is a recorded response.
+type rendering struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func (s *sharedRender) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Accept") + "\x00" + r.Header.Get("Accept-Encoding") + "\x00" + r.URL.RawQuery
+	v, _, _ := s.group.Do(key, func() (any, error) {
+		rec := &recorder{header: http.Header{}}
+		s.next.ServeHTTP(rec, r)
+		if rec.code == 0 {
+			rec.code = http.StatusOK
+		}
+		return &rendering{code: rec.code, header: rec.header, body: rec.body.Bytes()}, nil
+	})
+	out := v.(*rendering)
+	h := w.Header()
+	for k, vs := range out.header {
+		h[k] = append([]string(nil), vs...)
+	}
+	w.WriteHeader(out.code)
+	_, _ = w.Write(out.body)
+}
+
+// recorder is a ResponseWriter that keeps the response in memory.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(p)
 }
 
 // SharedGatherer is a Gatherer whose concurrent Gather calls share one call of the gatherer
