@@ -3,8 +3,9 @@
 // /api/v1/live (docs/live-api.md), all under --web.route-prefix and behind exporter-toolkit's
 // TLS and basic auth (--web.config.file).
 //
-// It bounds what clients can take: server timeouts, a connection limit per listener, a limit
-// on concurrent scrapes and live documents (503 beyond), one gather shared by concurrent
+// It bounds what clients can take: server timeouts, a connection limit (closing idle or silent
+// connections first), a limit
+// on concurrent scrapes and live documents (503 beyond), one rendering shared by concurrent
 // scrapes, and a web config that becomes empty or invalid fails closed.
 //
 // The live view is plain HTML, CSS and JavaScript embedded in the binary (no CDN, no
