@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -226,3 +228,35 @@ func TestHistoryRing(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestSamplerEvery10s: the server samples the snapshot every 10 s of (virtual) time into the
+// chart's ring, and stops sampling at Shutdown.
+func TestSamplerEvery10s(t *testing.T) {
+	f := newFixture(t)
+	synctest.Test(t, func(t *testing.T) {
+		s, err := NewServer(Config{ListenAddresses: []string{"127.0.0.1:0"}, Inputs: f.inputs, Registry: f.registry(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(35 * time.Second) // virtual time: three ticks
+		synctest.Wait()
+		pts := s.history.Points()
+		if len(pts) != 3 {
+			t.Fatalf("%d points after 35 s, want 3", len(pts))
+		}
+		if d := pts[1].Time.Sub(pts[0].Time); d != historyStep {
+			t.Errorf("points %v apart, want %v", d, historyStep)
+		}
+		want, _ := pointOf(pts[0].Time, f.snap)
+		if pts[0].Accept != want.Accept || pts[0].Reject != want.Reject {
+			t.Errorf("point %+v, want the snapshot's %+v", pts[0], want)
+		}
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		if n := len(s.history.Points()); n != 3 {
+			t.Errorf("%d points a minute after Shutdown, want still 3", n)
+		}
+	})
+}
