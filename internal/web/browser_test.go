@@ -92,9 +92,9 @@ type pageNumbers struct {
 // that the numbers on the page equal those on /metrics, that it fits 390 px, and that the
 // keyboard reaches its controls.
 func TestLiveViewInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
 	f := newFixture(t)
 	_, base := f.start(t, Config{Options: Options{RoutePrefix: "/proxied/flowd"}})
-	ctx := newBrowser(t)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(base), chromedp.WaitReady(loadedSel)); err != nil {
 		t.Fatal(err)
