@@ -21,8 +21,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -68,7 +66,7 @@ checkpoint:
 
 type demoCommand struct {
 	common            *commonFlags
-	web               *web.FlagConfig
+	web               *webFlags
 	emulatorAddr      *string
 	scenario          *string
 	interfaces        *int
@@ -82,7 +80,7 @@ type demoCommand struct {
 func newDemoCommand(c *kingpin.CmdClause, common *commonFlags, stdout, stderr io.Writer) *demoCommand {
 	return &demoCommand{
 		common:       common,
-		web:          kingpinflag.AddFlags(c, defaultListen),
+		web:          addWebFlags(c, false),
 		emulatorAddr: c.Flag("demo.emulator-address", "Address of the CloudWatch Logs emulator, for the AWS CLI or your own tools.").Default("127.0.0.1:4566").String(),
 		scenario:     c.Flag("demo.scenario", "Traffic scenario: "+strings.Join(simulate.ScenarioNames(), ", ")+".").Default(simulate.ScenarioDemo).Enum(simulate.ScenarioNames()...),
 		interfaces:   c.Flag("demo.interfaces", "Network interfaces in the simulated VPC.").Default("20").Int(),
@@ -169,8 +167,9 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	a, err := app.New(cfg, log, app.Options{
-		ListenAddresses: *c.web.WebListenAddresses,
-		WebConfigFile:   *c.web.WebConfigFile,
+		ListenAddresses: *c.web.toolkit.WebListenAddresses,
+		WebConfigFile:   *c.web.toolkit.WebConfigFile,
+		Web:             c.web.options(),
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 		// The readers' HTTP client is ingest's own (internal/awshttp around the loaded config's).

@@ -10,8 +10,6 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/app"
@@ -27,7 +25,7 @@ type runCommand struct {
 	fileSet    bool // --config.file was given (it has a default)
 	configEnv  *string
 	shard      *string
-	web        *web.FlagConfig
+	web        *webFlags
 	stderr     io.Writer
 }
 
@@ -36,7 +34,7 @@ func newRunCommand(c *kingpin.CmdClause, common *commonFlags, stderr io.Writer) 
 	r.configFile = c.Flag("config.file", "flowd configuration file.").Default("flowd.yaml").IsSetByUser(&r.fileSet).String()
 	r.configEnv = addConfigEnvFlag(c)
 	r.shard = c.Flag("shard", "This replica's share of the log groups, i/n (overrides ingest.shard).").String()
-	r.web = kingpinflag.AddFlags(c, defaultListen)
+	r.web = addWebFlags(c, true)
 	return r
 }
 
@@ -59,8 +57,9 @@ func (c *runCommand) exec() int {
 		return 1
 	}
 	opts := app.Options{
-		ListenAddresses: *c.web.WebListenAddresses,
-		WebConfigFile:   *c.web.WebConfigFile,
+		ListenAddresses: *c.web.toolkit.WebListenAddresses,
+		WebConfigFile:   *c.web.toolkit.WebConfigFile,
+		Web:             c.web.options(),
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/metrics"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 // Options are the settings that do not come from the config file.
@@ -36,6 +37,8 @@ type Options struct {
 	WebConfigFile string
 	// Pprof serves /debug/pprof/.
 	Pprof bool
+	// Web are the other web flags: limits, route prefix, lifecycle API, systemd socket.
+	Web web.Options
 	// Shard overrides ingest.shard from the file (the --shard flag), also across reloads.
 	Shard *config.Shard
 	// Build identifies the binary in flowd_build_info and on the landing page.
@@ -61,7 +64,7 @@ type App struct {
 	clock   ingest.Clock
 	clients ingest.ClientFactory
 	agg     *aggregate.Aggregator
-	srv     *metrics.Server
+	srv     *web.Server
 	workers int
 
 	cfg     atomic.Pointer[config.Config]
@@ -161,7 +164,8 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 		a.restore(mgr, cfg.Checkpoint.Path)
 	}
 
-	collector := metrics.NewCollector(a.metricInputs(), opts.Build)
+	inputs := a.metricInputs()
+	collector := metrics.NewCollector(inputs, opts.Build)
 	reg, err := metrics.NewRegistry(collector)
 	if err != nil {
 		return nil, fmt.Errorf("metrics registry: %w", err)
@@ -170,10 +174,12 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if opts.ConfigFile != "" {
 		reload = a.Reload
 	}
-	a.srv, err = metrics.NewServer(metrics.ServerConfig{
+	a.srv, err = web.NewServer(web.Config{
 		ListenAddresses: opts.ListenAddresses,
 		WebConfigFile:   opts.WebConfigFile,
+		Options:         opts.Web,
 		Registry:        reg,
+		Inputs:          inputs,
 		Ready:           a.ready,
 		Reload:          reload,
 		Status:          a.status,

@@ -21,6 +21,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 func TestMain(m *testing.M) {
@@ -131,6 +132,7 @@ func (e *testEnv) newApp(t *testing.T, path string) *App {
 	}
 	a, err := New(cfg, zaptest.NewLogger(t), Options{
 		ConfigFile: path, ListenAddresses: []string{"127.0.0.1:0"}, Clients: e.clients,
+		Web: web.Options{EnableLifecycle: true},
 	})
 	if err != nil {
 		t.Fatal(err)

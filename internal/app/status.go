@@ -8,6 +8,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/metrics"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 // metricInputs connects the collector to the live state.
@@ -58,15 +59,9 @@ func (a *App) ready() error {
 	return fmt.Errorf("no source has been read successfully yet (%d sources, %d failed or throttled FilterLogEvents calls; see the log)", len(st.Sources), failed)
 }
 
-// status feeds the landing page.
-func (a *App) status() metrics.Status {
-	st := a.mgr.Load().Stats()
-	s := metrics.Status{Version: a.opts.Build.Version}
-	for _, src := range st.Sources {
-		s.Sources = append(s.Sources, metrics.SourceStatus{
-			Name: src.Name, Lag: src.Lag.Round(time.Second), LastSuccess: src.LastSuccessfulPoll, Events: src.EventsRead,
-		})
-	}
+// status adds the version and the demo's hints to the live view.
+func (a *App) status() web.Status {
+	s := web.Status{Version: a.opts.Build.Version}
 	if a.opts.StatusLines != nil {
 		s.Extra = a.opts.StatusLines()
 	}

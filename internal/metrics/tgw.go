@@ -84,7 +84,7 @@ func (c *Collector) collectTGW(ch chan<- prometheus.Metric, s *aggregate.TGWSnap
 		counter(d.bytes, a.Bytes, a.AttachmentID, rt, dir)
 	}
 	for _, p := range s.Ports {
-		proto, port := protocolLabels[p.Protocol], portLabel(p.Port, p.Other)
+		proto, port := protocolLabels[p.Protocol], PortLabel(p.Port, p.Other)
 		counter(d.portFlows, p.Flows, proto, port)
 		counter(d.portPackets, p.Packets, proto, port)
 		counter(d.portBytes, p.Bytes, proto, port)
