@@ -19,36 +19,6 @@ import (
 	"github.com/flowd-dev/flowd/internal/emulator"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// flowdBinary builds the binary once per test run.
-func flowdBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "flowd-web-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "flowd")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildErr = err
-			builtBin = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, builtBin)
-	}
-	return builtBin
-}
-
 // runningFlowd is a `flowd run` process against an emulator.
 type runningFlowd struct {
 	cmd    *exec.Cmd
