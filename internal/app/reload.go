@@ -38,7 +38,7 @@ func (a *App) reload(ctx context.Context) error {
 		return err
 	}
 	if a.opts.Shard != nil {
-		cfg.Ingest.Shard = *a.opts.Shard
+		cfg.SetShard(*a.opts.Shard)
 	}
 	old := a.cfg.Load()
 	var fixed []string
@@ -66,7 +66,7 @@ func (a *App) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := a.newManager(cfg)
+	src, err := a.newSource(cfg)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -76,7 +76,7 @@ func (a *App) reload(ctx context.Context) error {
 	default:
 	}
 	select {
-	case a.restart <- restartRequest{mgr: mgr, table: table}:
+	case a.restart <- restartRequest{src: src, table: table}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -156,7 +156,7 @@ func TestMinimalConfigDefaults(t *testing.T) {
 		{"start_position", cfg.Ingest.StartPosition, StartPosition{Offset: -15 * time.Minute}},
 		{"windows", cfg.Aggregate.Windows, []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}},
 		{"checkpoint.path", cfg.Checkpoint.Path, ""},
-		{"workers", cfg.Workers, 0},
+		{"workers", cfg.File.Workers, 0},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

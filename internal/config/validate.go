@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,10 @@ func (f File) Validate() (*Config, error) {
 	if len(p) > 0 {
 		return nil, errors.Join(p...)
 	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	cfg.IngestOptions = ingestOptions(cfg.Sources, cfg.Ingest)
 	return cfg, nil
 }
 

@@ -170,11 +170,6 @@ type Stats struct {
 	DedupBytes        int64
 	// QueueInFlight is the number of batches handed to the queue and not yet Done.
 	QueueInFlight int
-
-	CheckpointLastSuccess time.Time
-	CheckpointAge         time.Duration // zero if no checkpoint was written yet
-	CheckpointFailures    uint64
-	CheckpointBytes       int64
 }
 
 func msTime(ms int64) time.Time {
