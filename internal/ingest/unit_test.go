@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -289,27 +290,30 @@ func TestPollerStub(t *testing.T) {
 
 func TestBarrierQuiesceWaitsForDone(t *testing.T) {
 	t.Parallel()
-	b := NewBarrier()
-	b.Enter()
-	b.Handoff()
-	b.Leave()
-	captured := make(chan struct{})
-	go func() {
-		_ = b.Quiesce(context.Background(), func() error { close(captured); return nil })
-	}()
-	select {
-	case <-captured:
-		t.Fatal("captured while a batch was in flight")
-	case <-time.After(20 * time.Millisecond):
-	}
-	b.Done()
-	<-captured
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Handoff()
-	cancel()
-	if err := b.Quiesce(ctx, func() error { t.Error("captured with a batch in flight"); return nil }); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Quiesce on a cancelled context: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBarrier()
+		b.Enter()
+		b.Handoff()
+		b.Leave()
+		captured := make(chan struct{})
+		go func() {
+			_ = b.Quiesce(context.Background(), func() error { close(captured); return nil })
+		}()
+		synctest.Wait() // Quiesce is blocked for good unless the batch is acknowledged
+		select {
+		case <-captured:
+			t.Fatal("captured while a batch was in flight")
+		default:
+		}
+		b.Done()
+		<-captured
+		ctx, cancel := context.WithCancel(context.Background())
+		b.Handoff()
+		cancel()
+		if err := b.Quiesce(ctx, func() error { t.Error("captured with a batch in flight"); return nil }); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Quiesce on a cancelled context: %v", err)
+		}
+	})
 }
 
 func TestClassify(t *testing.T) {
