@@ -182,10 +182,6 @@ func (s *stubClient) DescribeLogGroups(context.Context, *cloudwatchlogs.Describe
 	return &cloudwatchlogs.DescribeLogGroupsOutput{}, nil
 }
 
-func stubFactory(c Client) ClientFactory {
-	return ClientFactoryFunc(func(context.Context, AWSSpec) (Client, error) { return c, nil })
-}
-
 type fastClock struct{}
 
 func (fastClock) Now() time.Time                       { return time.Now() }
