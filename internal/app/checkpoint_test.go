@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 
 	"go.uber.org/zap/zaptest"
@@ -102,5 +104,43 @@ func TestRestoreNeverFails(t *testing.T) {
 			t.Errorf("%s: published records %+v, want zeros", path, rc)
 		}
 		_ = a.Shutdown(context.Background())
+	}
+}
+
+// TestStuckReloadDoesNotBlockShutdown replaces the config file with a FIFO nobody writes (a
+// reload that cannot finish), sends SIGHUP's reload, and checks that cancelling Run still stops
+// flowd within run's 2 s bound, the old config still running until then.
+func TestStuckReloadDoesNotBlockShutdown(t *testing.T) {
+	env := newEnv(t)
+	path := env.writeConfig(t, "flowd.yml", "")
+	hup := make(chan os.Signal, 1)
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zaptest.NewLogger(t), Options{ConfigFile: path, ListenAddresses: []string{"127.0.0.1:0"}, Clients: env.clients, HUP: hup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, a)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Release the abandoned load at the end (goleak checks every goroutine stopped).
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+			_ = w.Close()
+		}
+	})
+	hup <- syscall.SIGHUP
+	for len(hup) > 0 { // taken by Run's reload loop, which is now stuck opening the FIFO
+		runtime.Gosched()
+	}
+	stop() // fails the test if Run does not return within 2 s
+	if a.cfg.Load() != cfg {
+		t.Error("the running config was replaced by a load that never finished")
 	}
 }

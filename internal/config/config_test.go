@@ -20,6 +20,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, sources, workers)`},
 		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
 		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
+		{"alias-bomb.yml", `the file expands to more than 100000 YAML nodes (nested anchors and aliases?): refused`},
 		{"empty.yml", `the file is empty: name at least one source (see configs/minimal.yaml)`},
 		{"two-documents.yml", `the file holds more than one YAML document: keep one`},
 		{"no-sources.yml", `sources: name at least one log group, e.g. sources: [{log_group: /aws/vpc/flow-logs}]`},
