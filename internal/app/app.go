@@ -158,6 +158,13 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	a.src.Store(&source{src})
 	if cfg.Checkpoint.Path != "" {
 		a.ckpt = checkpoint.NewWriter(cfg.Checkpoint.Path, a.clock.Now)
+		removed, err := checkpoint.RemoveStale(cfg.Checkpoint.Path)
+		if len(removed) > 0 {
+			a.log.Info("removed temporary files of interrupted checkpoint writes", zap.Strings("files", removed))
+		}
+		if err != nil {
+			a.log.Warn("could not remove temporary files of interrupted checkpoint writes", zap.Error(err))
+		}
 		a.restore(src, cfg.Checkpoint.Path)
 	}
 

@@ -29,6 +29,10 @@ func TestRestoreVersion1Checkpoint(t *testing.T) {
 	if err := os.WriteFile(ckpt, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	stale := filepath.Join(dir, ".checkpoint.tmp-99") // what a kill -9 during a write leaves
+	if err := os.WriteFile(stale, []byte("FLOWD"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfgPath := filepath.Join(dir, "flowd.yml")
 	body := "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ningest:\n  poll_interval: 2s\n  max_delay: 2s\n  late_grace: 1s\n  early_passes: []\ncheckpoint:\n  path: " + ckpt + "\n  interval: 1h\n"
 	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
@@ -43,6 +47,9 @@ func TestRestoreVersion1Checkpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary checkpoint file still there after start: %v", err)
+	}
 
 	m := scrape2(t, a)
 	for k, want := range map[string]float64{

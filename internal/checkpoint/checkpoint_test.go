@@ -95,3 +95,26 @@ func TestWriterReplacesAtomicallyAndCounts(t *testing.T) {
 		t.Fatalf("a failed capture changed the file: %+v, %v", st, err)
 	}
 }
+
+func TestRemoveStale(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "checkpoint")
+	for _, name := range []string{".checkpoint.tmp-123", ".checkpoint.tmp-456", "checkpoint", ".other.tmp-1", "notes"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveStale(path)
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("removed %v, %v; want the two .checkpoint.tmp-* files", removed, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if !slices.Equal(left, []string{".other.tmp-1", "checkpoint", "notes"}) {
+		t.Fatalf("left %v", left)
+	}
+}

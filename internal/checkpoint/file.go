@@ -85,6 +85,27 @@ func WriteAtomic(path string, b []byte) error {
 	return nil
 }
 
+// RemoveStale deletes the temporary files that an interrupted WriteAtomic of path leaves
+// (".<name>.tmp-*" beside it, after a kill -9 or a full disk), returning their names. Call it
+// before the first write, when no write of this path can be running.
+func RemoveStale(path string) ([]string, error) {
+	pattern := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("stale checkpoint files %s: %w", pattern, err)
+	}
+	var removed []string
+	var errs []error
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, m)
+	}
+	return removed, errors.Join(errs...)
+}
+
 // Stats is the state of checkpoint writes.
 type Stats struct {
 	LastSuccess time.Time // zero if none was written yet
