@@ -2,7 +2,9 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flowd-dev/flowd/internal/ingest"
 )
 
 // TestDefaultsDocumentedOnce holds the effective config that check-config prints for an empty
@@ -132,4 +136,28 @@ func field(t *testing.T, f File, k string) any {
 		}
 	}
 	return v.Interface()
+}
+
+// TestAcceptedConfigsRun checks that check-config's validation is the daemon's: every config
+// that Load accepts (the examples in configs/ and testdata/good) builds an ingest Manager, the
+// only validation the daemon adds, so check-config passes nothing that flowd run refuses.
+func TestAcceptedConfigsRun(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("../../configs/*.yaml")
+	good, _ := filepath.Glob("testdata/good/*")
+	files = append(files, good...)
+	if len(files) < 3 {
+		t.Fatalf("found only %v", files)
+	}
+	for _, f := range files {
+		cfg, err := LoadFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		none := ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })
+		if _, err := ingest.New(cfg.IngestOptions, none, nil, nil); err != nil {
+			t.Errorf("%s: accepted by config but refused by ingest: %v", f, err)
+		}
+	}
 }
