@@ -63,6 +63,7 @@ type Ingest struct {
 	MaxDefer          time.Duration
 	RequestsPerSecond float64
 	MaxInFlight       int
+	RequestTimeout    time.Duration
 	QueueSize         int
 	StartPosition     StartPosition
 	DiscoveryInterval time.Duration
@@ -109,6 +110,7 @@ func ingestOptions(sources []Source, in Ingest) ingest.Options {
 		LateGrace:         in.LateGrace,
 		RequestsPerSecond: in.RequestsPerSecond,
 		MaxInFlight:       in.MaxInFlight,
+		RequestTimeout:    in.RequestTimeout,
 		StartOffset:       in.StartPosition.Offset,
 		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
 	}

@@ -253,6 +253,7 @@ func validateIngest(p *problems, f IngestFile) Ingest {
 		MaxDefer:          time.Duration(f.MaxDefer),
 		RequestsPerSecond: f.RequestsPerSecond,
 		MaxInFlight:       f.MaxInFlight,
+		RequestTimeout:    time.Duration(f.RequestTimeout),
 		QueueSize:         f.QueueSize,
 		DiscoveryInterval: time.Duration(f.DiscoveryInterval),
 	}
@@ -300,6 +301,9 @@ func validateIngest(p *problems, f IngestFile) Ingest {
 		p.add("ingest.max_in_flight", "must be ≥ 1, got %d", f.MaxInFlight)
 	} else if f.MaxInFlight > 64 {
 		p.add("ingest.max_in_flight", "must be ≤ 64, got %d: the API allows 5 requests per second per account and Region", f.MaxInFlight)
+	}
+	if in.RequestTimeout < time.Second || in.RequestTimeout > 10*time.Minute {
+		p.add("ingest.request_timeout", "must be between 1s and 10m, got %s: a request taking longer is abandoned and retried, so a hung answer cannot stall a source", f.RequestTimeout)
 	}
 	if f.QueueSize < 1 {
 		p.add("ingest.queue_size", "must be ≥ 1 batch, got %d", f.QueueSize)

@@ -384,6 +384,7 @@ func testOptions(groups ...GroupSpec) Options {
 		LateGrace:         5 * time.Minute,
 		RequestsPerSecond: 5,
 		MaxInFlight:       4,
+		RequestTimeout:    30 * time.Second,
 		StartOffset:       -time.Minute,
 		MaxDefer:          2 * time.Minute,
 		PageLimit:         testPageEvents,

@@ -95,8 +95,10 @@ func (m *Manager) quotaFor(spec AWSSpec) *quota {
 	return q
 }
 
-func (m *Manager) gated(c Client, spec AWSSpec, stats *callCounters) *gate {
+func (m *Manager) gated(c Client, spec AWSSpec, stats *callCounters, log *zap.Logger) *gate {
 	return &gate{
+		timeout: m.opts.RequestTimeout,
+		log:     log,
 		next:    c,
 		quota:   m.quotaFor(spec),
 		sem:     m.sem,
@@ -156,7 +158,7 @@ func (m *Manager) startPoller(ctx context.Context, out chan<- Batch, group, pref
 		name:       name,
 		group:      group,
 		prefix:     prefix,
-		client:     m.gated(c, spec, &stats.calls),
+		client:     m.gated(c, spec, &stats.calls, m.log.With(zap.String("source", name))),
 		clock:      m.clock,
 		barrier:    m.barrier,
 		ack:        m.barrier.Done,

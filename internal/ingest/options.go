@@ -74,6 +74,9 @@ type Options struct {
 	RequestsPerSecond float64
 	// MaxInFlight bounds concurrent API requests across all sources (ingest.max_in_flight).
 	MaxInFlight int
+	// RequestTimeout is the deadline of every API request (ingest.request_timeout): one that
+	// takes longer is abandoned, counted in CallStats.Timeouts, logged and retried.
+	RequestTimeout time.Duration
 
 	// StartOffset is where a source without checkpoint starts, relative to now (≤ 0; 0 is now):
 	// ingest.start_position.
@@ -158,6 +161,9 @@ func (o Options) resolve() (*resolved, error) {
 	}
 	if r.MaxInFlight < 1 {
 		bad("MaxInFlight", o.MaxInFlight, "must be >= 1")
+	}
+	if r.RequestTimeout <= 0 {
+		bad("RequestTimeout", o.RequestTimeout, "must be > 0")
 	}
 	if r.MaxAttempts < 0 {
 		bad("MaxAttempts", o.MaxAttempts, "must be >= 1")

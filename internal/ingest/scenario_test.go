@@ -27,6 +27,7 @@ type scenario struct {
 }
 
 type scenarioResult struct {
+	took  time.Duration // virtual time from the start of ingest to all settled
 	stats Stats
 	feed  *feed
 	emu   emulator.Stats
@@ -66,6 +67,7 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 		t.Fatalf("feed: %v", err)
 	}
 	c := newCollector()
+	began := time.Now()
 	stop := runManager(t, m, c)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,7 +86,7 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	env.emu.ClearFaults()
 	stop()
 	verify(t, c, f)
-	return scenarioResult{stats: m.Stats(), feed: f, emu: env.emu.Stats()}
+	return scenarioResult{took: time.Since(began), stats: m.Stats(), feed: f, emu: env.emu.Stats()}
 }
 
 func TestScenarios(t *testing.T) {
@@ -192,6 +194,25 @@ func TestScenarios(t *testing.T) {
 					t.Error("no pass range was restarted after a rejected nextToken")
 				}
 				t.Logf("token restarts: %d", restarts)
+			},
+		},
+		{
+			// Three answers that would take an hour each: each is abandoned at the 30 s deadline
+			// and retried, so the source keeps up (an hour's stall each would take hours).
+			name: "slow answers hit the deadline",
+			sc: scenario{
+				feedFor: 10 * time.Minute,
+				during: func(ctx context.Context, e *testEnv) {
+					_ = e.emu.SetFault(emulator.OpFilterLogEvents, emulator.Fault{Kind: emulator.FaultSlow, Count: 3, Delay: time.Hour})
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				if n := r.stats.API.Timeouts[OpFilterLogEvents]; n != 3 {
+					t.Errorf("timeouts = %d, want 3 (one per slow answer)", n)
+				}
+				if r.took > time.Hour {
+					t.Errorf("settled after %s of virtual time: the slow answers stalled the source", r.took)
+				}
 			},
 		},
 		{
