@@ -128,9 +128,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatalf("flowd demo exited early: %v\n%s", err, stdout.String())
 		case <-time.After(250 * time.Millisecond):
 		}
-		if _, err := httpClient.Get(base + "/-/healthy"); err != nil {
+		resp, err := httpClient.Get(base + "/-/healthy")
+		if err != nil {
 			continue // not serving yet
 		}
+		_ = resp.Body.Close()
 		tr := getTruth(t, base)
 		got := sums(t, base, "flowd_flows_total", "action")
 		last = got

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
 	"github.com/flowd-dev/flowd/internal/ingest"
@@ -348,7 +349,7 @@ func TestAppCheckpointRestart(t *testing.T) {
 	if rc := b.publishedCounts.Load(); rc == nil || rc.OK != 30 {
 		t.Errorf("after restart the published records ok = %+v, want 30 (counted twice or lost)", rc)
 	}
-	if cp, err := ingest.ReadCheckpoint(filepath.Join(env.dir, "checkpoint")); err != nil || len(cp.App) == 0 {
+	if cp, err := checkpoint.Read(filepath.Join(env.dir, "checkpoint")); err != nil || cp.Aggregate == nil || cp.Records.OK != 30 || len(cp.Sources) != 1 {
 		t.Errorf("checkpoint: %v", err)
 	}
 }

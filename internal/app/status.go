@@ -21,9 +21,9 @@ func (a *App) metricInputs() metrics.Inputs {
 	}
 	return metrics.Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snapshot() },
-		Ingest:   func() ingest.Stats { return a.mgr.Load().Stats() },
+		Ingest:   func() ingest.Stats { return a.currentSource().Stats() },
 		Pipeline: func() metrics.PipelineStats {
-			s := records().stats()
+			s := pipelineStats(records())
 			s.WorkerPanics = a.counts.panics.Load()
 			s.QueueDepth, s.QueueCapacity, s.Workers = len(a.queue), cap(a.queue), a.workers
 			return s
@@ -32,12 +32,11 @@ func (a *App) metricInputs() metrics.Inputs {
 			return metrics.ReloadStats{Successful: a.reloadOK.Load(), LastSuccess: time.UnixMilli(a.reloadTime.Load())}
 		},
 		Checkpoint: func() metrics.CheckpointStats {
-			return metrics.CheckpointStats{
-				Enabled:     a.cfg.Load().Checkpoint.Path != "",
-				LastSuccess: a.checkpointTime(),
-				Failures:    a.ckptFailures.Load(),
-				Bytes:       a.ckptBytes.Load(),
+			if a.ckpt == nil {
+				return metrics.CheckpointStats{}
 			}
+			st := a.ckpt.Stats()
+			return metrics.CheckpointStats{Enabled: true, LastSuccess: st.LastSuccess, Failures: st.Failures, Bytes: st.Bytes}
 		},
 	}
 }
@@ -45,7 +44,7 @@ func (a *App) metricInputs() metrics.Inputs {
 // ready reports whether at least one source has had a successful FilterLogEvents call, and
 // otherwise why not.
 func (a *App) ready() error {
-	st := a.mgr.Load().Stats()
+	st := a.currentSource().Stats()
 	if len(st.Sources) == 0 {
 		return errors.New("no source is running: discovery found no log group yet, or this shard owns none")
 	}

@@ -182,6 +182,7 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 	}
 	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
 		ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.API.Retries[op]), op.String())
+		ch <- prometheus.MustNewConstMetric(d.apiTimeouts, prometheus.CounterValue, float64(s.API.Timeouts[op]), op.String())
 	}
 	for _, src := range s.Sources {
 		g := src.Name

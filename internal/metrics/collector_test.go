@@ -104,6 +104,7 @@ func goldenInputs(t testing.TB) Inputs {
 	api.Calls[ingest.OpFilterLogEvents][ingest.OutcomeThrottled] = 3
 	api.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
 	api.Retries[ingest.OpFilterLogEvents] = 3
+	api.Timeouts[ingest.OpFilterLogEvents] = 2
 	api.Retries[ingest.OpDescribeLogGroups] = 1
 	disc := ingest.CallStats{}
 	disc.Retries[ingest.OpDescribeLogGroups] = 1
