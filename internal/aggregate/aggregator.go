@@ -63,6 +63,8 @@ type mutable struct {
 	future   uint64
 	untimed  uint64
 
+	tgw tgwState // transit gateway records, counted apart (tgw.go)
+
 	hasEvents bool
 	newest    int64 // newest start seen (Unix seconds), valid when hasEvents
 	wmBucket  int64 // watermark / BucketWidth
@@ -107,6 +109,7 @@ func (a *Aggregator) newMutable(withServicePorts bool) mutable {
 		ifaces:  newIfaceTable(a.cfg.MaxInterfaces),
 		dims:    newDimTables(a.cfg),
 		rejects: newRejectTable(a.cfg.MaxInterfacePorts),
+		tgw:     newTGWState(a.cfg.MaxTGWAttachments, a.cfg.MaxPorts),
 		ring:    make([]bucket, ringLen(a.cfg.BucketWidth, time.Duration(a.maxBuckets)*a.cfg.BucketWidth, a.cfg.AllowedLateness)),
 	}
 	if withServicePorts {
@@ -162,6 +165,10 @@ func (a *Aggregator) iface(r *parse.Record) int32 {
 
 // add counts one record; now is the clock's time in Unix seconds. The caller holds the lock.
 func (a *Aggregator) add(r *parse.Record, now int64) {
+	if r.IsTransitGateway() {
+		a.addTGW(r)
+		return
+	}
 	switch r.LogStatus {
 	case parse.LogStatusNoData:
 		a.noData++

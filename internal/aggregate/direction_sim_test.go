@@ -45,7 +45,7 @@ func TestDirectionInferenceOnSimulator(t *testing.T) {
 						guesses[r.InterfaceID] = g
 					}
 					truth := r.FlowDirection
-					r.Present &^= 1 << parse.FieldFlowDirection
+					r.Present = r.Present.Without(parse.FieldFlowDirection)
 					got := recordDirection(&r, g, true)
 					switch {
 					case got == DirectionUnknown:

@@ -53,6 +53,9 @@ type State struct {
 	DimensionFolds []StateFold // by Dimension, for the enabled ones (in Dimensions order)
 	Rejected       []StateRejected
 	RejectedFold   StateFold
+	// TGW holds the transit gateway counters; nil in states written before they existed (they
+	// then restart from zero).
+	TGW *StateTGW
 }
 
 // StatePort is one port key and its cumulative counts by action (ACCEPT, REJECT); version 3
@@ -201,6 +204,7 @@ func (a *Aggregator) State() *State {
 		s.Buckets = append(s.Buckets, sb)
 	}
 	slices.SortFunc(s.Buckets, func(x, y StateBucket) int { return cmp.Compare(x.Num, y.Num) })
+	s.TGW = a.tgw.state()
 	return s
 }
 
@@ -231,6 +235,11 @@ func (a *Aggregator) Restore(s *State) error {
 	}
 	if s.Version >= stateVersion {
 		if err := a.restoreNetwork(&m, s); err != nil {
+			return err
+		}
+	}
+	if s.TGW != nil {
+		if err := m.tgw.restore(s.TGW); err != nil {
 			return err
 		}
 	}
@@ -340,6 +349,23 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 		limit := floorDiv(s.Newest, a.widthSec) + 1
 		m.wmBucket = max(floorDiv(s.Newest-a.latenessSec, a.widthSec), min(floorDiv(s.Watermark, a.widthSec), limit))
 	}
+	return nil
+}
+
+// restoreFold checks the checkpoint form of a fold counter and loads it into dst.
+func restoreFold(name string, src StateFold, dst *foldCounter) error {
+	if len(src.Registers) != 0 && len(src.Registers) != hllRegisters {
+		return &StateError{Field: name + ".Registers", Reason: fmt.Sprintf("has %d registers, want %d", len(src.Registers), hllRegisters)}
+	}
+	if len(src.Exact) > exactKeys {
+		return &StateError{Field: name + ".Exact", Reason: fmt.Sprintf("has %d hashes, at most %d are kept", len(src.Exact), exactKeys)}
+	}
+	dst.records = src.Records
+	copy(dst.reg[:], src.Registers)
+	for _, h := range src.Exact {
+		dst.addExact(max(h, 1))
+	}
+	dst.overflow = src.Overflow
 	return nil
 }
 

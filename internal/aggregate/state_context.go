@@ -119,23 +119,6 @@ func (t *ifaceTable) internIndex(id string) int32 {
 	return t.insert(id, w).idx1 - 1
 }
 
-// restoreFold checks a fold counter's state and loads it into dst.
-func restoreFold(name string, src StateFold, dst *foldCounter) error {
-	if len(src.Registers) != 0 && len(src.Registers) != hllRegisters {
-		return &StateError{Field: name + ".Registers", Reason: fmt.Sprintf("has %d registers, want %d", len(src.Registers), hllRegisters)}
-	}
-	if len(src.Exact) > exactKeys {
-		return &StateError{Field: name + ".Exact", Reason: fmt.Sprintf("has %d hashes, at most %d are kept", len(src.Exact), exactKeys)}
-	}
-	dst.records = src.Records
-	copy(dst.reg[:], src.Registers)
-	for _, h := range src.Exact {
-		dst.addExact(max(h, 1))
-	}
-	dst.overflow = src.Overflow
-	return nil
-}
-
 // indexOf returns the index of an interned id, the "-" key for "" and "-", and the "other" key
 // for ids not interned (a restored scan target whose interface was folded).
 func (t *ifaceTable) indexOf(id string) int32 {

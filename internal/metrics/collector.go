@@ -16,18 +16,22 @@ type Collector struct {
 	in    Inputs
 	build BuildInfo
 	d     *descs
+	td    *tgwDescs
 	// now times the scrape; tests fix it so the golden file holds a known duration.
 	now func() time.Time
 }
 
 // NewCollector returns a Collector over in.
 func NewCollector(in Inputs, build BuildInfo) *Collector {
-	return &Collector{in: in, build: build, d: newDescs(in.SourceLabels), now: time.Now}
+	return &Collector{in: in, build: build, d: newDescs(in.SourceLabels), td: newTGWDescs(in.SourceLabels), now: time.Now}
 }
 
 // Describe sends every descriptor.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.d.all() {
+		ch <- d
+	}
+	for _, d := range c.td.all() {
 		ch <- d
 	}
 }
@@ -56,7 +60,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.in.Checkpoint != nil {
 		if cp := c.in.Checkpoint(); cp.Enabled {
-			ch <- prometheus.MustNewConstMetric(c.d.checkpointSuccess, prometheus.GaugeValue, unixSeconds(cp.LastSuccess))
+			ch <- prometheus.MustNewConstMetric(c.d.checkpointSuccess, prometheus.GaugeValue, UnixSeconds(cp.LastSuccess))
 			ch <- prometheus.MustNewConstMetric(c.d.checkpointFailures, prometheus.CounterValue, float64(cp.Failures))
 			ch <- prometheus.MustNewConstMetric(c.d.checkpointBytes, prometheus.GaugeValue, float64(cp.Bytes))
 		}
@@ -68,7 +72,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ok = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.d.reloadOK, prometheus.GaugeValue, ok)
-		ch <- prometheus.MustNewConstMetric(c.d.reloadTime, prometheus.GaugeValue, unixSeconds(r.LastSuccess))
+		ch <- prometheus.MustNewConstMetric(c.d.reloadTime, prometheus.GaugeValue, UnixSeconds(r.LastSuccess))
 	}
 	ch <- prometheus.MustNewConstMetric(c.d.scrapeDuration, prometheus.GaugeValue, c.now().Sub(start).Seconds())
 }
@@ -87,7 +91,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	var rows []counterRow
 	for _, p := range s.PortsByDirection {
 		// Label names sort as action, direction, port, protocol.
-		rows = append(rows, counterRow{labels: []string{actionLabel(p.Action), p.Direction.String(), portLabel(p.Port, p.Other), protocolLabels[p.Protocol]}, c: p.Counts})
+		rows = append(rows, counterRow{labels: []string{ActionLabel(p.Action), p.Direction.String(), PortLabel(p.Port, p.Other), ProtocolLabel(p.Protocol)}, c: p.Counts})
 	}
 	for _, r := range sortedRows(rows) {
 		act, dir, port, proto := r.labels[0], r.labels[1], r.labels[2], r.labels[3]
@@ -96,7 +100,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 		counter(d.bytes, r.c.Bytes, act, dir, proto, port)
 	}
 	for _, i := range s.Interfaces {
-		act := actionLabel(i.Action)
+		act := ActionLabel(i.Action)
 		counter(d.ifaceFlows, i.Flows, act, i.InterfaceID)
 		counter(d.ifacePackets, i.Packets, act, i.InterfaceID)
 		counter(d.ifaceBytes, i.Bytes, act, i.InterfaceID)
@@ -118,7 +122,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	rows = rows[:0]
 	for _, n := range s.Network {
 		// Label names sort as account_id, action, az_id, direction, subnet_id, vpc_id.
-		rows = append(rows, counterRow{labels: []string{n.Values[0], actionLabel(n.Action), n.Values[3], n.Direction.String(), n.Values[2], n.Values[1]}, c: n.Counts})
+		rows = append(rows, counterRow{labels: []string{n.Values[0], ActionLabel(n.Action), n.Values[3], n.Direction.String(), n.Values[2], n.Values[1]}, c: n.Counts})
 	}
 	for _, r := range sortedRows(rows) {
 		l := r.labels
@@ -128,7 +132,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 		counter(d.netBytes, r.c.Bytes, labels...)
 	}
 	for _, r := range s.Rejected {
-		counter(d.rejectedLeg, r.Flows, r.InterfaceID, protocolLabels[r.Protocol], portLabel(r.Port, r.Other), r.Leg.String())
+		counter(d.rejectedLeg, r.Flows, r.InterfaceID, ProtocolLabel(r.Protocol), PortLabel(r.Port, r.Other), r.Leg.String())
 	}
 	for _, in := range s.InterfaceInfo {
 		gauge(d.ifaceInfo, 1, in.InterfaceID, in.AccountID, in.VPCID, in.SubnetID, in.AZID, in.InstanceID, in.IType)
@@ -155,12 +159,13 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 		gauge(d.foldedKeys, float64(f.DistinctKeys), f.Dimension)
 		gauge(d.keys, float64(f.Keys), f.Dimension)
 	}
+	c.collectTGW(ch, &s.TGW, source)
 	if !s.HasEvents {
 		return
 	}
-	gauge(d.watermark, unixSeconds(s.Watermark))
+	gauge(d.watermark, UnixSeconds(s.Watermark))
 	for _, w := range s.Windows {
-		win := windowLabel(w.Width)
+		win := WindowLabel(w.Width)
 		c.collectWindowPorts(ch, win, w.Ports, source)
 		for _, t := range w.TopTalkers {
 			gauge(d.topTalker, float64(t.Bytes), win, t.Src.String(), t.Dst.String())
@@ -214,7 +219,7 @@ func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, 
 	}
 	for _, k := range order {
 		v := sums[k]
-		act, port := actionLabel(k.action), portLabel(k.port, k.other)
+		act, port := ActionLabel(k.action), PortLabel(k.port, k.other)
 		labels := append([]string{win, act, port}, source...)
 		ch <- prometheus.MustNewConstMetric(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), labels...)
 		ch <- prometheus.MustNewConstMetric(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), labels...)
@@ -248,6 +253,7 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 	}
 	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
 		ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.API.Retries[op]), op.String())
+		ch <- prometheus.MustNewConstMetric(d.apiTimeouts, prometheus.CounterValue, float64(s.API.Timeouts[op]), op.String())
 	}
 	for _, src := range s.Sources {
 		g := src.Name
@@ -258,8 +264,8 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 		ch <- prometheus.MustNewConstMetric(d.lateEvents, prometheus.CounterValue, float64(src.LateEvents), g)
 		ch <- prometheus.MustNewConstMetric(d.tokenRestarts, prometheus.CounterValue, float64(src.TokenRestarts), g)
 		ch <- prometheus.MustNewConstMetric(d.lag, prometheus.GaugeValue, src.Lag.Seconds(), g)
-		ch <- prometheus.MustNewConstMetric(d.ingestWatermark, prometheus.GaugeValue, unixSeconds(src.Watermark), g)
-		ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, unixSeconds(src.LastSuccessfulPoll), g)
+		ch <- prometheus.MustNewConstMetric(d.ingestWatermark, prometheus.GaugeValue, UnixSeconds(src.Watermark), g)
+		ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, UnixSeconds(src.LastSuccessfulPoll), g)
 		ch <- prometheus.MustNewConstMetric(d.dedupEntries, prometheus.GaugeValue, float64(src.DedupEntries), g)
 		ch <- prometheus.MustNewConstMetric(d.dedupBytes, prometheus.GaugeValue, float64(src.DedupBytes), g)
 		behind := 0.0
