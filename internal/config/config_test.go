@@ -64,6 +64,8 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"scan-port-threshold.yml", `aggregate.scan_port_threshold: must be between 1 and 64, got 0`},
 		{"service-ports.yml", "aggregate.service_ports[2]: 70000 is not a port (1-65535)\naggregate.service_ports[3]: 22 is listed twice"},
 		{"ephemeral-port-start.yml", `aggregate.ephemeral_port_start: 0 is not a port (1-65535)`},
+		{"dimensions.yml", "aggregate.dimensions[1]: \"vpcid\" is not a dimension; choose from account_id, vpc_id, subnet_id, az_id\naggregate.dimensions[2]: \"vpc-id\" is listed twice"},
+		{"network-context-caps.yml", "aggregate.max_reject_only_ports: must be between 0 and 100000, got -1\naggregate.max_dimension_values: must be between 1 and 100000, got 0\naggregate.max_network_keys: must be between 1 and 100000, got 0\naggregate.max_interface_ports: must be between 1 and 100000, got 0\naggregate.interface_info_ttl: must be between 1m and 168h, got 10s"},
 		{"bucket-fraction.yml", `aggregate.bucket: must be a whole number of seconds, at least 1s (e.g. 10s), got 1.5s`},
 		{"max-ports-service-ports.yml", `aggregate.max_ports: must be at least twice the number of service_ports (2): each takes a TCP and a UDP key`},
 		{"ring-too-large.yml", `aggregate: aggregate config: Windows = [48h0m0s]: largest window plus AllowedLateness needs 172921 buckets of 1s, more than 100000: use wider buckets`},

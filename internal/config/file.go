@@ -69,6 +69,15 @@ type AggregateFile struct {
 	ScanPortThreshold  int        `yaml:"scan_port_threshold"`
 	ServicePorts       []int      `yaml:"service_ports"`
 	EphemeralPortStart int        `yaml:"ephemeral_port_start"`
+
+	// The network context (issue 14).
+	MaxRejectOnlyPorts int      `yaml:"max_reject_only_ports"`
+	InferDirection     bool     `yaml:"infer_direction"`
+	Dimensions         []string `yaml:"dimensions"`
+	MaxDimensionValues int      `yaml:"max_dimension_values"`
+	MaxNetworkKeys     int      `yaml:"max_network_keys"`
+	MaxInterfacePorts  int      `yaml:"max_interface_ports"`
+	InterfaceInfoTTL   Duration `yaml:"interface_info_ttl"`
 }
 
 // Default returns the file form with every default filled in; decoding overlays the user's
@@ -111,6 +120,13 @@ func Default() File {
 			ScanPortThreshold:  ad.ScanPortThreshold,
 			ServicePorts:       ports,
 			EphemeralPortStart: int(ad.EphemeralStart),
+			MaxRejectOnlyPorts: ad.MaxRejectOnlyPorts,
+			InferDirection:     ad.InferDirection,
+			Dimensions:         []string{},
+			MaxDimensionValues: ad.MaxDimensionValues,
+			MaxNetworkKeys:     ad.MaxNetworkKeys,
+			MaxInterfacePorts:  ad.MaxInterfacePorts,
+			InterfaceInfoTTL:   Duration(ad.InterfaceInfoTTL),
 		},
 	}
 }

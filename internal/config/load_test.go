@@ -3,8 +3,12 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
 )
 
 // TestLoadBounded checks the loader's bounds: a file over MaxFileBytes is refused unread past
@@ -51,4 +55,18 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load returned config %v and error %v: want exactly one", cfg != nil, err)
 		}
 	})
+}
+
+// TestNetworkContextKeys: the aggregate section's network context keys reach aggregate.Config.
+func TestNetworkContextKeys(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load([]byte("sources: [{log_group: g}]\naggregate:\n  dimensions: [vpc_id, subnet-id]\n  infer_direction: false\n  max_reject_only_ports: 7\n  max_network_keys: 9\n  interface_info_ttl: 2h\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Aggregate
+	if !slices.Equal(a.Dimensions, []aggregate.Dimension{aggregate.DimVPC, aggregate.DimSubnet}) || a.InferDirection ||
+		a.MaxRejectOnlyPorts != 7 || a.MaxNetworkKeys != 9 || a.InterfaceInfoTTL != 2*time.Hour || a.MaxInterfacePorts != 2000 {
+		t.Errorf("aggregate config = %+v", a)
+	}
 }

@@ -421,6 +421,7 @@ func validateAggregate(p *problems, f AggregateFile) aggregate.Config {
 	} else {
 		a.EphemeralStart = uint16(f.EphemeralPortStart)
 	}
+	validateNetworkContext(p, f, &a)
 	// The aggregator has the last word (e.g. the ring size); report what it still rejects
 	// under the section's path, once the rules above found nothing.
 	if len(*p) == n {
