@@ -178,8 +178,8 @@ func (in *ifaceInfo) learn(r *parse.Record, now int64) bool {
 	same = setString(&in.vpc, r, parse.FieldVPCID, r.VPCID) && same
 	same = setString(&in.subnet, r, parse.FieldSubnetID, r.SubnetID) && same
 	same = setString(&in.az, r, parse.FieldAZID, r.AZID) && same
-	// ifType stays "" until version 11's interface-type is a typed Record field (issue 15).
 	setString(&in.instance, r, parse.FieldInstanceID, r.InstanceID)
+	setString(&in.ifType, r, parse.FieldInterfaceType, r.InterfaceType) // version 11
 	return same
 }
 

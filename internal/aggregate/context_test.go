@@ -234,14 +234,18 @@ func TestInterfaceInfoExpires(t *testing.T) {
 	t.Parallel()
 	a, clock := newTestAggregator(t, func(c *Config) { c.MaxInterfaces = 2; c.InterfaceInfoTTL = 10 * time.Minute })
 	start := t0.Unix() - 60
+	withType := withContext(flow("eni-a", ip("10.0.0.1"), ip("10.0.0.2"), 40000, 443, 6, 1, 10, start, parse.ActionAccept), "vpc-1", "subnet-1", "use1-az1", "i-1")
+	withType.Present = withType.Present.With(parse.FieldInterfaceType)
+	withType.InterfaceType = "nat_gateway"
 	a.AddBatch([]parse.Record{
-		withContext(flow("eni-a", ip("10.0.0.1"), ip("10.0.0.2"), 40000, 443, 6, 1, 10, start, parse.ActionAccept), "vpc-1", "subnet-1", "use1-az1", "i-1"),
+		withType,
 		withContext(flow("eni-b", ip("10.0.0.3"), ip("10.0.0.2"), 40000, 443, 6, 1, 10, start, parse.ActionAccept), "vpc-1", "subnet-2", "use1-az2", "-"),
 		withContext(flow("eni-c", ip("10.0.0.4"), ip("10.0.0.2"), 40000, 443, 6, 1, 10, start, parse.ActionAccept), "vpc-1", "subnet-2", "use1-az2", "i-3"), // past the cap
 	})
 	info := a.Snapshot().InterfaceInfo
 	if len(info) != 2 || info[0].InterfaceID != "eni-a" || info[0].VPCID != "vpc-1" || info[0].SubnetID != "subnet-1" ||
-		info[0].AZID != "use1-az1" || info[0].InstanceID != "i-1" || info[0].AccountID != "123456789012" || info[1].InstanceID != "" {
+		info[0].AZID != "use1-az1" || info[0].InstanceID != "i-1" || info[0].AccountID != "123456789012" || info[0].IType != "nat_gateway" ||
+		info[1].InstanceID != "" || info[1].IType != "" {
 		t.Fatalf("info = %+v", info)
 	}
 	clock.set(t0.Add(5 * time.Minute))
