@@ -117,10 +117,9 @@
 // fold into "other"), and the combinations at most MaxNetworkKeys (more fold into every
 // dimension "other"). A record without the field counts under "-".
 //
-// Interface info: for each interned interface, the latest account, VPC, subnet, AZ, interface
-// type (version 11) and
-// instance its records carried, and when (by the clock) it was last seen; a snapshot reports
-// the interfaces seen within InterfaceInfoTTL. Strings are copied only when they change.
+// Interface info: for each interned interface, the latest account, VPC, subnet, AZ, instance
+// and interface type (version 11) its records carried, and when (by the clock) it was last
+// seen; a snapshot reports the interfaces seen within InterfaceInfoTTL. Strings are copied only when they change.
 //
 // # Memory
 //
