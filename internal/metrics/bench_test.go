@@ -14,10 +14,15 @@ import (
 
 // BenchmarkScrapeFullCardinality gathers and encodes the domain metrics with the default caps
 // filled (every port and interface key in use, full top-K in every window): the cost of one
-// scrape, and its size.
+// scrape, and its size; with the defaults (no dimension on) and with every dimension on.
 func BenchmarkScrapeFullCardinality(b *testing.B) {
+	b.Run("dimensions=none", func(b *testing.B) { benchScrape(b, nil) })
+	b.Run("dimensions=all", func(b *testing.B) { benchScrape(b, aggregate.Dimensions()) })
+}
+
+func benchScrape(b *testing.B, dims []aggregate.Dimension) {
 	cfg := aggregate.DefaultConfig()
-	cfg.Dimensions = aggregate.Dimensions() // every opt-in family at its cap
+	cfg.Dimensions = dims
 	snap := fullSnapshot(b, cfg)
 	in := goldenInputs(b)
 	in.Snapshot = func() *aggregate.Snapshot { return snap }
