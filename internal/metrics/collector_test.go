@@ -108,6 +108,7 @@ func goldenInputs(t testing.TB) Inputs {
 	api.Retries[ingest.OpDescribeLogGroups] = 1
 	disc := ingest.CallStats{}
 	disc.Retries[ingest.OpDescribeLogGroups] = 1
+	disc.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
 	return Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snap },
 		Ingest: func() ingest.Stats {
@@ -116,8 +117,12 @@ func goldenInputs(t testing.TB) Inputs {
 				Sources: []ingest.SourceStats{{
 					Name: "/aws/vpc/flow-logs", LogGroup: "/aws/vpc/flow-logs",
 					EventsRead: 11, DuplicatesDropped: 5, LateEvents: 1, PagesEmpty: 7, PagesNonEmpty: 9,
-					Lag: 95 * time.Second, Watermark: testNow.Add(-20 * time.Minute),
+					Lag: 95 * time.Second, NewestIngestion: testNow.Add(-95 * time.Second), Watermark: testNow.Add(-20 * time.Minute),
 					LastSuccessfulPoll: testNow.Add(-10 * time.Second), DedupEntries: 16, DedupBytes: 2048, Behind: true,
+					API: api, Up: true,
+				}, {
+					// Never read successfully: no lag series (unknown, not 0), up 0 and the reason.
+					Name: "/aws/vpc/new", LogGroup: "/aws/vpc/new", LastError: "throttled",
 				}},
 			}
 		},
