@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -354,5 +356,33 @@ func TestOptionsErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), f) {
 			t.Errorf("%v does not name %s", err, f)
 		}
+	}
+}
+
+// NewAWSClient's client reaches the emulator through the endpoint, with static credentials.
+func TestNewAWSClient(t *testing.T) {
+	t.Parallel()
+	srv, err := ec2emu.New(ec2emu.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.PutVPC(ec2emu.VPC{ID: "vpc-1", CIDR: netip.MustParsePrefix("10.1.0.0/16")})
+	url, stop, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stop(context.Background()) }()
+	c, err := NewAWSClient(context.Background(), ClientSpec{Region: "us-east-1", Endpoint: url},
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")),
+		config.WithSharedConfigFiles(nil), config.WithSharedCredentialsFiles(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := newInventory(t, c, Options{}, nil)
+	if err := inv.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := inv.Snapshot().Classify(netip.MustParseAddr("10.1.2.3")); p.Kind != PeerVPC || p.VPCID != "vpc-1" {
+		t.Errorf("Classify = %+v", p)
 	}
 }
