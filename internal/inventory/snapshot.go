@@ -74,6 +74,14 @@ type Snapshot struct {
 	ranges   *IPRanges
 }
 
+// NewSnapshot builds an indexed snapshot from parts (for tests of the snapshot's readers, and
+// for callers that assemble an inventory by other means). Slices are kept, not copied.
+func NewSnapshot(taken time.Time, ifaces []Interface, subnets []Subnet, vpcs []VPC, flowLogs []FlowLog, ranges *IPRanges) *Snapshot {
+	s := &Snapshot{Taken: taken, Interfaces: ifaces, Subnets: subnets, VPCs: vpcs, FlowLogs: flowLogs, ranges: ranges}
+	s.index()
+	return s
+}
+
 func (s *Snapshot) index() {
 	s.byID = make(map[string]int32, len(s.Interfaces))
 	s.byAddr = make(map[netip.Addr]int32, len(s.Interfaces))

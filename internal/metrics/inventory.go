@@ -1,10 +1,13 @@
 package metrics
 
 import (
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/inventory"
 )
 
@@ -23,8 +26,11 @@ type InventoryView struct {
 type InventoryCollector struct {
 	views func() []InventoryView
 	now   func() time.Time
+	// addrs, if set, lists the addresses to classify into flowd_address_info (TopAddresses of
+	// the published aggregate snapshot).
+	addrs func() []netip.Addr
 
-	ifaceInfo, flowLogInfo                     *prometheus.Desc
+	ifaceInfo, flowLogInfo, addrInfo           *prometheus.Desc
 	requests, retries, denied                  *prometheus.Desc
 	refreshes, refreshFailures, flowLogChanges *prometheus.Desc
 	lastRefresh, age, objects, dropped         *prometheus.Desc
@@ -43,6 +49,8 @@ func NewInventoryCollector(views func() []InventoryView, now func() time.Time) *
 		views: views, now: now,
 		ifaceInfo: d("flowd_interface_info", "A network interface known to the EC2 inventory, with its owner and name; join on interface_id with group_left.",
 			"interface_id", "owner", "name", "type", "vpc_id", "subnet_id", "instance_id"),
+		addrInfo: d("flowd_address_info", "An address of the top-K window families, classified by the EC2 inventory: a known interface (owner, name), a subnet, a VPC, an AWS service, private space or the internet; join on the address with label_replace.",
+			"addr", "peer_kind", "owner", "name", "interface_id", "subnet_id", "vpc_id", "service"),
 		flowLogInfo: d("flowd_flow_log_info", "A flow log known to the EC2 inventory, with its destination and delivery status.",
 			"flow_log_id", "resource_id", "destination_type", "log_group", "traffic_type", "deliver_status"),
 		requests:        d("flowd_inventory_api_requests_total", "EC2 API attempts of the inventory, by operation and outcome (ok, throttled, unauthorized, error).", "inventory", "operation", "outcome"),
@@ -58,9 +66,61 @@ func NewInventoryCollector(views func() []InventoryView, now func() time.Time) *
 	}
 }
 
+// WithAddresses makes the collector classify addrs' addresses at each scrape into
+// flowd_address_info (at most as many series as the top-K families hold addresses).
+func (c *InventoryCollector) WithAddresses(addrs func() []netip.Addr) *InventoryCollector {
+	c.addrs = addrs
+	return c
+}
+
+// TopAddresses returns the distinct addresses of a snapshot's top-K window families (top
+// talkers' sources and destinations, top rejected sources, scan candidates), sorted.
+func TopAddresses(s *aggregate.Snapshot) []netip.Addr {
+	if s == nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, w := range s.Windows {
+		for _, t := range w.TopTalkers {
+			out = append(out, t.Src, t.Dst)
+		}
+		for _, r := range w.TopRejectedSources {
+			out = append(out, r.Src)
+		}
+		for _, r := range w.ScanCandidates {
+			out = append(out, r.Src)
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
+	return slices.Compact(out)
+}
+
+// peerRank orders classifications: the most specific wins when several inventories answer.
+var peerRank = map[inventory.PeerKind]int{inventory.PeerInterface: 6, inventory.PeerSubnet: 5, inventory.PeerVPC: 4,
+	inventory.PeerAWS: 3, inventory.PeerPrivate: 2, inventory.PeerInternet: 1}
+
+func (c *InventoryCollector) collectAddresses(ch chan<- prometheus.Metric, views []InventoryView) {
+	for _, a := range c.addrs() {
+		if !a.IsValid() {
+			continue
+		}
+		best := inventory.Peer{Kind: inventory.PeerInternet}
+		if len(views) == 0 {
+			best = (*inventory.Snapshot)(nil).Classify(a)
+		}
+		for _, v := range views {
+			if p := v.Snapshot.Classify(a); peerRank[p.Kind] > peerRank[best.Kind] || (p.Kind == best.Kind && best.Service == "" && p.Service != "") {
+				best = p
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(c.addrInfo, prometheus.GaugeValue, 1, a.String(), string(best.Kind), string(best.Owner),
+			best.Name, best.InterfaceID, best.SubnetID, best.VPCID, best.Service)
+	}
+}
+
 // Describe sends every descriptor.
 func (c *InventoryCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.ifaceInfo, c.flowLogInfo, c.requests, c.retries, c.denied, c.refreshes,
+	for _, d := range []*prometheus.Desc{c.ifaceInfo, c.flowLogInfo, c.addrInfo, c.requests, c.retries, c.denied, c.refreshes,
 		c.refreshFailures, c.flowLogChanges, c.lastRefresh, c.age, c.objects, c.dropped} {
 		ch <- d
 	}
@@ -71,7 +131,11 @@ func (c *InventoryCollector) Collect(ch chan<- prometheus.Metric) {
 	now := c.now()
 	seenIface := map[string]bool{}
 	seenFlowLog := map[string]bool{}
-	for _, v := range c.views() {
+	views := c.views()
+	if c.addrs != nil {
+		c.collectAddresses(ch, views)
+	}
+	for _, v := range views {
 		gauge := func(d *prometheus.Desc, x float64, labels ...string) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, labels...)
 		}

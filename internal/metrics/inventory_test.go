@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,18 +13,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/inventory"
 )
 
 func goldenInventoryViews() []InventoryView {
-	snap := &inventory.Snapshot{
-		Taken: testNow.Add(-90 * time.Second),
-		Interfaces: []inventory.Interface{
-			{ID: "eni-0aaa", Owner: inventory.OwnerInstance, Name: "web-1", Type: "interface", VPCID: "vpc-1", SubnetID: "subnet-1", InstanceID: "i-0aaa"},
+	snap := inventory.NewSnapshot(testNow.Add(-90*time.Second),
+		[]inventory.Interface{
+			{ID: "eni-0aaa", Owner: inventory.OwnerInstance, Name: "web-1", Type: "interface", VPCID: "vpc-1", SubnetID: "subnet-1", InstanceID: "i-0aaa",
+				Addrs: []netip.Addr{netip.MustParseAddr("10.0.1.5")}},
 			{ID: "eni-0bbb", Owner: inventory.OwnerLoadBalancer, Name: "shop", Type: "interface", VPCID: "vpc-1", SubnetID: "subnet-2"},
 		},
-		FlowLogs: []inventory.FlowLog{{ID: "fl-1", ResourceID: "vpc-1", DestinationType: "cloud-watch-logs", LogGroup: "/aws/vpc/flow-logs", TrafficType: "ALL", DeliverStatus: "SUCCESS"}},
-	}
+		[]inventory.Subnet{{ID: "subnet-1", VPCID: "vpc-1", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/20")}}},
+		[]inventory.VPC{{ID: "vpc-1", CIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}},
+		[]inventory.FlowLog{{ID: "fl-1", ResourceID: "vpc-1", DestinationType: "cloud-watch-logs", LogGroup: "/aws/vpc/flow-logs", TrafficType: "ALL", DeliverStatus: "SUCCESS"}},
+		nil)
 	var st inventory.Stats
 	st.Calls[inventory.OpDescribeNetworkInterfaces][inventory.OutcomeOK] = 7
 	st.Calls[inventory.OpDescribeNetworkInterfaces][inventory.OutcomeThrottled] = 2
@@ -42,7 +46,10 @@ func goldenInventoryViews() []InventoryView {
 func TestInventoryGolden(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewInventoryCollector(goldenInventoryViews, func() time.Time { return testNow }))
+	addrs := func() []netip.Addr {
+		return []netip.Addr{netip.MustParseAddr("10.0.1.5"), netip.MustParseAddr("10.0.9.9"), netip.MustParseAddr("52.216.8.1"), netip.MustParseAddr("198.51.100.7")}
+	}
+	reg.MustRegister(NewInventoryCollector(goldenInventoryViews, func() time.Time { return testNow }).WithAddresses(addrs))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +75,10 @@ func TestInventoryGolden(t *testing.T) {
 		t.Errorf("exposition differs from %s (run with -args -update to accept):\n%s", path, buf.String())
 	}
 	out := buf.String()
+	if !strings.Contains(out, `flowd_address_info{addr="10.0.1.5",interface_id="eni-0aaa",name="web-1",owner="ec2_instance",peer_kind="interface"`) ||
+		!strings.Contains(out, `flowd_address_info{addr="198.51.100.7",interface_id="",name="",owner="",peer_kind="internet"`) {
+		t.Errorf("address classification missing:\n%s", out)
+	}
 	if n := strings.Count(out, "flowd_interface_info{"); n != 2 {
 		t.Errorf("%d flowd_interface_info series, want 2 (one per interface)", n)
 	}
@@ -83,5 +94,21 @@ func TestInventoryGolden(t *testing.T) {
 		}
 	} else if os.Getenv("CI") == "true" {
 		t.Error("promtool is not on PATH")
+	}
+}
+
+func TestTopAddresses(t *testing.T) {
+	t.Parallel()
+	a, b, c := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("192.0.2.9")
+	s := &aggregate.Snapshot{Windows: []aggregate.Window{
+		{TopTalkers: []aggregate.Talker{{Src: b, Dst: a}}, TopRejectedSources: []aggregate.RejectedSource{{Src: c}}},
+		{TopTalkers: []aggregate.Talker{{Src: a, Dst: b}}, ScanCandidates: []aggregate.RejectedSource{{Src: c}}},
+	}}
+	got := TopAddresses(s)
+	if len(got) != 3 || got[0] != a || got[1] != b || got[2] != c {
+		t.Errorf("TopAddresses = %v, want [%v %v %v]", got, a, b, c)
+	}
+	if TopAddresses(nil) != nil {
+		t.Error("TopAddresses(nil) is not nil")
 	}
 }
