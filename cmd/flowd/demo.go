@@ -21,8 +21,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -35,8 +33,9 @@ import (
 )
 
 const (
-	demoGroup  = "/flowd/demo/vpc-flow-logs"
-	demoRegion = "us-east-1"
+	demoGroup    = "/flowd/demo/vpc-flow-logs"
+	demoTGWGroup = "/flowd/demo/tgw-flow-logs" // a transit gateway's flow log (no action field)
+	demoRegion   = "us-east-1"
 )
 
 // demoConfig is the flowd config of the demo. Delivery in the demo takes 5-20 s after each
@@ -46,24 +45,28 @@ const (
 // demo shows what production does: metrics publish what the last checkpoint committed. Where no
 // temporary directory can be made (a read-only image without /tmp), it runs without one.
 const demoConfig = `sources:
-  - log_group: %s
-    region: %s
-    endpoint: %s
+  - log_group: %[1]s
+    region: %[2]s
+    endpoint: %[3]s
+  - log_group: %[6]s
+    region: %[2]s
+    endpoint: %[3]s
+    log_format: "%[7]s"
 ingest:
   poll_interval: 5s
   max_delay: 2m
   late_grace: 15s
   early_passes: [30s, 1m, 90s]
   max_defer: 0s
-  start_position: -%s
+  start_position: -%[4]s
 checkpoint:
-  path: %s
+  path: %[5]s
   interval: 2s
 `
 
 type demoCommand struct {
 	common            *commonFlags
-	web               *web.FlagConfig
+	web               *webFlags
 	emulatorAddr      *string
 	scenario          *string
 	interfaces        *int
@@ -77,7 +80,7 @@ type demoCommand struct {
 func newDemoCommand(c *kingpin.CmdClause, common *commonFlags, stdout, stderr io.Writer) *demoCommand {
 	return &demoCommand{
 		common:       common,
-		web:          kingpinflag.AddFlags(c, defaultListen),
+		web:          addWebFlags(c, false),
 		emulatorAddr: c.Flag("demo.emulator-address", "Address of the CloudWatch Logs emulator, for the AWS CLI or your own tools.").Default("127.0.0.1:4566").String(),
 		scenario:     c.Flag("demo.scenario", "Traffic scenario: "+strings.Join(simulate.ScenarioNames(), ", ")+".").Default(simulate.ScenarioDemo).Enum(simulate.ScenarioNames()...),
 		interfaces:   c.Flag("demo.interfaces", "Network interfaces in the simulated VPC.").Default("20").Int(),
@@ -95,6 +98,7 @@ func (c *demoCommand) exec() int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
+	logStarting(log)
 	if err := c.run(log); err != nil {
 		log.Error("demo failed", zap.Error(err))
 		return 1
@@ -119,11 +123,19 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		defer cancel()
 		_ = stopEmu(sctx)
 	}()
-	if err := emu.CreateLogGroup(demoGroup); err != nil && !errors.Is(err, emulator.ErrResourceAlreadyExists) {
-		return fmt.Errorf("emulator: %w", err)
+	for _, group := range []string{demoGroup, demoTGWGroup} {
+		if err := emu.CreateLogGroup(group); err != nil && !errors.Is(err, emulator.ErrResourceAlreadyExists) {
+			return fmt.Errorf("emulator: %w", err)
+		}
 	}
 
 	sim, err := c.simulator()
+	if err != nil {
+		return err
+	}
+	tc := simulate.DefaultTGWConfig()
+	tc.Seed, tc.Start, tc.Region = *c.seed, time.Now().Add(-*c.backfill).Truncate(time.Minute), demoRegion
+	tgw, err := simulate.NewTransitGateway(tc)
 	if err != nil {
 		return err
 	}
@@ -132,6 +144,12 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds,
 		HTTPClient: awshttp.New(),
 	}), demoGroup)
+	if err != nil {
+		return err
+	}
+	tgwSink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds, HTTPClient: awshttp.New(),
+	}), demoTGWGroup)
 	if err != nil {
 		return err
 	}
@@ -144,18 +162,19 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		checkpointPath = filepath.Join(stateDir, "checkpoint")
 	}
 	cfg, err := config.Load(fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
-		config.Duration(*c.backfill+5*time.Minute), checkpointPath))
+		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat))
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	a, err := app.New(cfg, log, app.Options{
-		ListenAddresses: *c.web.WebListenAddresses,
-		WebConfigFile:   *c.web.WebConfigFile,
+		ListenAddresses: *c.web.toolkit.WebListenAddresses,
+		WebConfigFile:   *c.web.toolkit.WebConfigFile,
+		Web:             c.web.options(),
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 		// The readers' HTTP client is ingest's own (internal/awshttp around the loaded config's).
 		Clients:  app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
-		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
+		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim, tgw)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
 		},
@@ -174,7 +193,12 @@ func (c *demoCommand) run(log *zap.Logger) error {
 			sctx, cancel = context.WithTimeout(gctx, *c.stopAfter)
 			defer cancel()
 		}
-		err := sim.Run(sctx, simulate.SystemClock{}, sink)
+		tg, tctx := errgroup.WithContext(sctx)
+		tg.Go(func() error { return tgw.Run(tctx, simulate.SystemClock{}, tgwSink) })
+		err := sim.Run(tctx, simulate.SystemClock{}, sink)
+		if terr := tg.Wait(); err == nil {
+			err = terr
+		}
 		if err == nil && gctx.Err() == nil {
 			c.simulatorFinished.Store(true)
 			log.Info("simulator stopped delivering (--demo.stop-after)")
@@ -209,6 +233,12 @@ type truth struct {
 	ByAction    map[string]truthCounts `json:"by_action"`
 	ByInterface map[string]uint64      `json:"flows_by_action_interface"`
 	Records     map[string]uint64      `json:"records_by_status"`
+	// TGW is what the transit gateway simulator delivered into demoTGWGroup.
+	TGW struct {
+		Flows        uint64            `json:"flows"`
+		ByAttachment map[string]uint64 `json:"flows_by_attachment"`
+		Lost         map[string]uint64 `json:"packets_lost_by_attachment_reason"`
+	} `json:"tgw"`
 }
 
 // truthCounts are simulate.Counts with JSON names.
@@ -218,14 +248,24 @@ type truthCounts struct {
 	Bytes   uint64 `json:"bytes"`
 }
 
-func (c *demoCommand) truthHandler(sim *simulate.Simulator) http.Handler {
+func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.TransitGateway) http.Handler {
 	actions := map[parse.Action]string{parse.ActionAccept: "accept", parse.ActionReject: "reject", parse.ActionNone: "none"}
 	statuses := map[parse.LogStatus]string{parse.LogStatusOK: "ok", parse.LogStatusNoData: "nodata", parse.LogStatusSkipData: "skipdata", parse.LogStatusNone: "none"}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		complete := c.simulatorFinished.Load() // read before the truth, so complete never covers more than it says
-		d := sim.Delivered()
+		d, td := sim.Delivered(), tgw.Delivered()
 		t := truth{Complete: complete, Events: d.Events, ByAction: map[string]truthCounts{},
 			ByInterface: map[string]uint64{}, Records: map[string]uint64{}}
+		t.TGW.ByAttachment, t.TGW.Lost = map[string]uint64{}, map[string]uint64{}
+		for id, n := range td.ByAttachment {
+			t.TGW.Flows += n.Flows
+			t.TGW.ByAttachment[id] = n.Flows
+		}
+		for id, m := range td.Lost {
+			for reason, n := range m {
+				t.TGW.Lost[id+"/"+reason] = n
+			}
+		}
 		for a, n := range d.ByAction {
 			t.ByAction[actions[a]] = truthCounts{Flows: n.Flows, Packets: n.Packets, Bytes: n.Bytes}
 		}
@@ -272,9 +312,10 @@ PromQL to try (point Prometheus at %[3]s/metrics):
   sum by (action) (rate(flowd_flows_total[1m]))
   topk(5, sum by (port) (rate(flowd_flows_total{action="reject"}[5m])))
   flowd_window_scan_candidate_ports{window="5m"}
+  sum by (tgw_attachment_id, reason) (rate(flowd_tgw_packets_lost_total[5m]))   (transit gateway %[8]s)
 
 Ctrl-C stops.
-`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill)
+`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill, demoTGWGroup)
 	if f, ok := c.out.(*os.File); ok {
 		_ = f.Sync()
 	}

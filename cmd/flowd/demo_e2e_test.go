@@ -58,6 +58,11 @@ type demoTruth struct {
 		Flows, Packets, Bytes float64
 	} `json:"by_action"`
 	ByInterface map[string]float64 `json:"flows_by_action_interface"`
+	TGW         struct {
+		Flows        float64            `json:"flows"`
+		ByAttachment map[string]float64 `json:"flows_by_attachment"`
+		Lost         map[string]float64 `json:"packets_lost_by_attachment_reason"`
+	} `json:"tgw"`
 }
 
 func getTruth(t *testing.T, base string) demoTruth {
@@ -123,9 +128,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatalf("flowd demo exited early: %v\n%s", err, stdout.String())
 		case <-time.After(250 * time.Millisecond):
 		}
-		if _, err := httpClient.Get(base + "/-/healthy"); err != nil {
+		resp, err := httpClient.Get(base + "/-/healthy")
+		if err != nil {
 			continue // not serving yet
 		}
+		_ = resp.Body.Close()
 		tr := getTruth(t, base)
 		got := sums(t, base, "flowd_flows_total", "action")
 		last = got
@@ -134,8 +141,35 @@ func TestDemoEndToEnd(t *testing.T) {
 				t.Fatalf("%s flows %v exceed what the simulator delivered (%v): counted twice", a, got[a], tr.ByAction[a].Flows)
 			}
 		}
-		if !tr.Complete || got["accept"] != tr.ByAction["accept"].Flows || got["reject"] != tr.ByAction["reject"].Flows {
+		tgwFlows := sums(t, base, "flowd_tgw_flows_total", "tgw_attachment_id")
+		var tgwTotal float64
+		for _, n := range tgwFlows {
+			tgwTotal += n
+		}
+		if tgwTotal > tr.TGW.Flows {
+			t.Fatalf("transit gateway flows %v exceed what the simulator delivered (%v)", tgwTotal, tr.TGW.Flows)
+		}
+		if !tr.Complete || got["accept"] != tr.ByAction["accept"].Flows || got["reject"] != tr.ByAction["reject"].Flows ||
+			tgwTotal != tr.TGW.Flows {
 			continue
+		}
+		// Transit gateway records: by attachment and lost packets, never under an action.
+		for id, n := range tr.TGW.ByAttachment {
+			if tgwFlows[id] != n {
+				t.Errorf("transit gateway attachment %s: %v flows, truth %v", id, tgwFlows[id], n)
+			}
+		}
+		lost := exposition(base)
+		for k, n := range tr.TGW.Lost {
+			id, field, _ := strings.Cut(k, "/")
+			reason := strings.ReplaceAll(strings.TrimPrefix(field, "packets-lost-"), "-", "_")
+			series := fmt.Sprintf(`flowd_tgw_packets_lost_total{reason="%s",tgw_attachment_id="%s"}`, reason, id)
+			if lost[series] != n {
+				t.Errorf("%s = %v, truth %v", series, lost[series], n)
+			}
+		}
+		if tr.TGW.Flows == 0 || len(tr.TGW.Lost) == 0 {
+			t.Errorf("the transit gateway simulator delivered nothing to check: %+v", tr.TGW)
 		}
 		// Caught up: everything delivered is counted exactly once. Check the rest.
 		bytes := sums(t, base, "flowd_bytes_total", "action")

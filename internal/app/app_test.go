@@ -18,9 +18,11 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 func TestMain(m *testing.M) {
@@ -131,6 +133,7 @@ func (e *testEnv) newApp(t *testing.T, path string) *App {
 	}
 	a, err := New(cfg, zaptest.NewLogger(t), Options{
 		ConfigFile: path, ListenAddresses: []string{"127.0.0.1:0"}, Clients: e.clients,
+		Web: web.Options{EnableLifecycle: true},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +349,7 @@ func TestAppCheckpointRestart(t *testing.T) {
 	if rc := b.publishedCounts.Load(); rc == nil || rc.OK != 30 {
 		t.Errorf("after restart the published records ok = %+v, want 30 (counted twice or lost)", rc)
 	}
-	if cp, err := ingest.ReadCheckpoint(filepath.Join(env.dir, "checkpoint")); err != nil || len(cp.App) == 0 {
+	if cp, err := checkpoint.Read(filepath.Join(env.dir, "checkpoint")); err != nil || cp.Aggregate == nil || cp.Records.OK != 30 || len(cp.Sources) != 1 {
 		t.Errorf("checkpoint: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -65,4 +67,17 @@ func (t *formatTable) lookup(source string) *parse.Matcher {
 		}
 	}
 	return nil
+}
+
+// warnFormats logs the warnings of every configured format (a misspelled field, a format that
+// cannot count flows): such a config is valid, but probably not what was meant.
+func warnFormats(log *zap.Logger, sources []config.Source) {
+	for _, s := range sources {
+		for _, f := range s.Formats {
+			for _, w := range f.Warnings() {
+				log.Warn("log format warning", zap.String("log_group", s.Name()), zap.String("format", f.String()),
+					zap.String("kind", w.Kind.String()), zap.String("warning", w.String()))
+			}
+		}
+	}
 }

@@ -33,12 +33,12 @@ func (a *App) reload(ctx context.Context) error {
 	if a.opts.ConfigFile == "" {
 		return errors.New("flowd was started without a config file: nothing to reload")
 	}
-	cfg, err := config.LoadFile(a.opts.ConfigFile)
+	cfg, err := loadConfig(ctx, a.opts.ConfigFile)
 	if err != nil {
 		return err
 	}
 	if a.opts.Shard != nil {
-		cfg.Ingest.Shard = *a.opts.Shard
+		cfg.SetShard(*a.opts.Shard)
 	}
 	old := a.cfg.Load()
 	var fixed []string
@@ -66,7 +66,8 @@ func (a *App) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := a.newManager(cfg)
+	warnFormats(a.log.Named("parse"), cfg.Sources)
+	src, err := a.newSource(cfg)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -76,11 +77,32 @@ func (a *App) reload(ctx context.Context) error {
 	default:
 	}
 	select {
-	case a.restart <- restartRequest{mgr: mgr, table: table}:
+	case a.restart <- restartRequest{src: src, table: table}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	a.cfg.Store(cfg)
 	a.log.Info("config reloaded, restarting ingest with the new sources", zap.Int("sources", len(cfg.Sources)))
 	return nil
+}
+
+// loadConfig loads path in its own goroutine and gives up when ctx ends, so a reload that cannot
+// finish (a config path that is a FIFO with no writer, a stalled network file system) never
+// holds up shutdown; the loader itself is bounded in size and alias expansion.
+func loadConfig(ctx context.Context, path string) (*config.Config, error) {
+	type result struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned load still finishes without blocking
+	go func() {
+		cfg, err := config.LoadFile(path)
+		done <- result{cfg, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cfg, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("reload abandoned: %w", ctx.Err())
+	}
 }

@@ -44,6 +44,7 @@ type IngestFile struct {
 	MaxDefer          Duration   `yaml:"max_defer"`
 	RequestsPerSecond float64    `yaml:"requests_per_second"`
 	MaxInFlight       int        `yaml:"max_in_flight"`
+	RequestTimeout    Duration   `yaml:"request_timeout"`
 	QueueSize         int        `yaml:"queue_size"`
 	StartPosition     string     `yaml:"start_position"`
 	DiscoveryInterval Duration   `yaml:"discovery_interval"`
@@ -92,6 +93,7 @@ func Default() File {
 			MaxDefer:          Duration(2 * time.Minute),
 			RequestsPerSecond: 5,
 			MaxInFlight:       4,
+			RequestTimeout:    Duration(30 * time.Second),
 			QueueSize:         64,
 			StartPosition:     "-15m",
 			DiscoveryInterval: Duration(5 * time.Minute),

@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/ingest"
+
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -13,7 +15,10 @@ type Config struct {
 	Ingest     Ingest
 	Checkpoint Checkpoint
 	Aggregate  aggregate.Config
-	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS at run time.
+	// IngestOptions are the runtime options of the CloudWatch Logs source, built once from
+	// Sources and Ingest by Validate: ingest takes them as given.
+	IngestOptions ingest.Options
+	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS here.
 	Workers int
 	// File is the effective file form (defaults included) this Config came from.
 	File File
@@ -58,6 +63,7 @@ type Ingest struct {
 	MaxDefer          time.Duration
 	RequestsPerSecond float64
 	MaxInFlight       int
+	RequestTimeout    time.Duration
 	QueueSize         int
 	StartPosition     StartPosition
 	DiscoveryInterval time.Duration
@@ -85,6 +91,41 @@ func (p StartPosition) At(now time.Time) time.Time {
 		return now
 	}
 	return now.Add(p.Offset)
+}
+
+// SetShard replaces the shard (the --shard flag overrides ingest.shard) in both forms.
+func (c *Config) SetShard(s Shard) {
+	c.Ingest.Shard = s
+	c.IngestOptions.Shard = ingest.Shard{Index: s.Index, Count: s.Count}
+}
+
+// ingestOptions maps the validated sources and ingest section onto ingest.Options, one to one.
+func ingestOptions(sources []Source, in Ingest) ingest.Options {
+	o := ingest.Options{
+		DiscoveryInterval: in.DiscoveryInterval,
+		PollInterval:      in.PollInterval,
+		MaxDefer:          in.MaxDefer,
+		EarlyPasses:       in.EarlyPasses,
+		MaxDelay:          in.MaxDelay,
+		LateGrace:         in.LateGrace,
+		RequestsPerSecond: in.RequestsPerSecond,
+		MaxInFlight:       in.MaxInFlight,
+		RequestTimeout:    in.RequestTimeout,
+		StartOffset:       in.StartPosition.Offset,
+		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
+	}
+	for _, s := range sources {
+		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.Endpoint}
+		switch {
+		case s.LogGroup != "":
+			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroup, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		case s.LogGroupARN != "":
+			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroupARN, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		default:
+			o.Discovery = append(o.Discovery, ingest.DiscoverySpec{Prefix: s.LogGroupPrefix, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		}
+	}
+	return o
 }
 
 // Shard is this replica's share of the sources: Index of Count, by a stable hash.

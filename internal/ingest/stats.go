@@ -52,8 +52,9 @@ func (o Outcome) String() string {
 
 // callCounters counts API attempts by operation and outcome, and retries.
 type callCounters struct {
-	calls   [numOps][numOutcomes]atomic.Uint64
-	retries [numOps]atomic.Uint64
+	calls    [numOps][numOutcomes]atomic.Uint64
+	retries  [numOps]atomic.Uint64
+	timeouts [numOps]atomic.Uint64
 }
 
 func (c *callCounters) snapshot() CallStats {
@@ -65,6 +66,7 @@ func (c *callCounters) snapshot() CallStats {
 	}
 	for op := range numOps {
 		s.Retries[op] = c.retries[op].Load()
+		s.Timeouts[op] = c.timeouts[op].Load()
 	}
 	return s
 }
@@ -75,6 +77,9 @@ type CallStats struct {
 	Calls [numOps][numOutcomes]uint64
 	// Retries is indexed by Operation: attempts after the first of one call.
 	Retries [numOps]uint64
+	// Timeouts is indexed by Operation: attempts abandoned at Options.RequestTimeout (also
+	// counted as errors).
+	Timeouts [numOps]uint64
 }
 
 // Total is the number of attempts of op, whatever the outcome.
@@ -92,6 +97,7 @@ func (c *CallStats) add(o CallStats) {
 			c.Calls[op][oc] += o.Calls[op][oc]
 		}
 		c.Retries[op] += o.Retries[op]
+		c.Timeouts[op] += o.Timeouts[op]
 	}
 }
 
@@ -170,11 +176,6 @@ type Stats struct {
 	DedupBytes        int64
 	// QueueInFlight is the number of batches handed to the queue and not yet Done.
 	QueueInFlight int
-
-	CheckpointLastSuccess time.Time
-	CheckpointAge         time.Duration // zero if no checkpoint was written yet
-	CheckpointFailures    uint64
-	CheckpointBytes       int64
 }
 
 func msTime(ms int64) time.Time {

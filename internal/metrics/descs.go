@@ -19,9 +19,9 @@ type descs struct {
 	records, parseErrors, panics, queueDepth, queueCapacity, workers *prometheus.Desc
 
 	// Ingest.
-	apiRequests, apiRetries, pages, events, duplicates, lateEvents *prometheus.Desc
-	lag, ingestWatermark, lastSuccess, dedupEntries, dedupBytes    *prometheus.Desc
-	behind, tokenRestarts                                          *prometheus.Desc
+	apiRequests, apiRetries, apiTimeouts, pages, events, duplicates, lateEvents *prometheus.Desc
+	lag, ingestWatermark, lastSuccess, dedupEntries, dedupBytes                 *prometheus.Desc
+	behind, tokenRestarts                                                       *prometheus.Desc
 
 	// Checkpoint, reload, build, scrape.
 	checkpointSuccess, checkpointFailures, checkpointBytes *prometheus.Desc
@@ -66,6 +66,7 @@ func newDescs() *descs {
 
 		apiRequests:     d("flowd_ingest_api_requests_total", "CloudWatch Logs API requests, retries included, by operation and outcome.", "operation", "outcome"),
 		apiRetries:      d("flowd_ingest_api_retries_total", "CloudWatch Logs API requests that were retries, by operation.", "operation"),
+		apiTimeouts:     d("flowd_ingest_api_timeouts_total", "CloudWatch Logs API requests abandoned at their deadline (ingest.request_timeout) and retried, by operation; also counted as errors.", "operation"),
 		pages:           d("flowd_ingest_pages_total", "FilterLogEvents pages read, by source and whether they held events.", "log_group", "kind"),
 		events:          d("flowd_ingest_events_total", "Log events read and passed on (each exactly once), by source.", "log_group"),
 		duplicates:      d("flowd_ingest_duplicate_events_total", "Log events read again by a later pass and dropped as duplicates, by source.", "log_group"),
@@ -95,7 +96,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.uncounted, d.lateRecords, d.futureRecords, d.untimedRecords, d.foldedRecords, d.foldedKeys, d.keys,
 		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts,
 		d.records, d.parseErrors, d.panics, d.queueDepth, d.queueCapacity, d.workers,
-		d.apiRequests, d.apiRetries, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
+		d.apiRequests, d.apiRetries, d.apiTimeouts, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
 		d.lastSuccess, d.dedupEntries, d.dedupBytes, d.behind, d.tokenRestarts,
 		d.checkpointSuccess, d.checkpointFailures, d.checkpointBytes, d.reloadOK, d.reloadTime,
 		d.buildInfo, d.scrapeDuration,
