@@ -157,7 +157,7 @@ func (c *InventoryCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.refreshes, st.Refreshes, v.Name)
 		counter(c.refreshFailures, st.RefreshFailures, v.Name)
 		counter(c.flowLogChanges, st.FlowLogChanges, v.Name)
-		gauge(c.lastRefresh, unixSeconds(st.LastRefresh), v.Name)
+		gauge(c.lastRefresh, UnixSeconds(st.LastRefresh), v.Name)
 		gauge(c.age, st.Age(now).Seconds(), v.Name)
 		for _, k := range []struct {
 			kind string
