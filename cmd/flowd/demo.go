@@ -21,6 +21,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -28,6 +29,8 @@ import (
 	"github.com/flowd-dev/flowd/internal/awshttp"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
+	"github.com/flowd-dev/flowd/internal/emulator/ec2emu"
+	"github.com/flowd-dev/flowd/internal/inventory"
 	"github.com/flowd-dev/flowd/internal/parse"
 	"github.com/flowd-dev/flowd/internal/simulate"
 )
@@ -44,10 +47,16 @@ const (
 // checkpoint lives in a directory of its own run (the emulator starts empty every time), so the
 // demo shows what production does: metrics publish what the last checkpoint committed. Where no
 // temporary directory can be made (a read-only image without /tmp), it runs without one.
+//
+// The VPC's source is discovered: the EC2 emulator holds the simulated VPC's flow log (into
+// %[1]s, with the simulator's exact format), so the demo shows what discover: flow_logs does
+// against AWS, and the inventory names every interface (flowd_interface_info) and the top-K
+// addresses (flowd_address_info, AWS services from a generated ip-ranges file).
 const demoConfig = `sources:
-  - log_group: %[1]s
+  - discover: flow_logs
     region: %[2]s
     endpoint: %[3]s
+    ec2_endpoint: %[8]s
   - log_group: %[6]s
     region: %[2]s
     endpoint: %[3]s
@@ -62,6 +71,10 @@ ingest:
 checkpoint:
   path: %[5]s
   interval: 2s
+inventory:
+  refresh_interval: 30s
+  requests_per_second: 20
+  ip_ranges_file: %[9]s
 `
 
 type demoCommand struct {
@@ -75,6 +88,9 @@ type demoCommand struct {
 	stopAfter         *time.Duration
 	out, err          io.Writer
 	simulatorFinished atomic.Bool
+	// names are the EC2 Name tags of the simulated interfaces' instances, by interface id: what
+	// the inventory must report in flowd_interface_info (served in /-/demo/truth).
+	names map[string]string
 }
 
 func newDemoCommand(c *kingpin.CmdClause, common *commonFlags, stdout, stderr io.Writer) *demoCommand {
@@ -154,15 +170,30 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		return err
 	}
 
-	checkpointPath := `""`
+	ec2URL, stopEC2, err := c.startEC2(sim)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = stopEC2(sctx)
+	}()
+
+	checkpointPath, rangesPath := `""`, `""`
 	if stateDir, err := os.MkdirTemp("", "flowd-demo-"); err != nil {
-		log.Warn("demo runs without a checkpoint: no temporary directory", zap.Error(err))
+		log.Warn("demo runs without a checkpoint or AWS address names: no temporary directory", zap.Error(err))
 	} else {
 		defer func() { _ = os.RemoveAll(stateDir) }()
 		checkpointPath = filepath.Join(stateDir, "checkpoint")
+		if p, err := writeDemoIPRanges(stateDir); err != nil {
+			log.Warn("demo runs without AWS address names", zap.Error(err))
+		} else {
+			rangesPath = p
+		}
 	}
 	cfg, err := config.Load(fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
-		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat))
+		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat, ec2URL, rangesPath))
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
@@ -173,7 +204,11 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 		// The readers' HTTP client is ingest's own (internal/awshttp around the loaded config's).
-		Clients:  app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
+		Clients: app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
+		EC2Clients: func(_ context.Context, r config.InventoryRule) (inventory.API, error) {
+			return ec2.New(ec2.Options{Region: demoRegion, BaseEndpoint: aws.String(r.AWS.Endpoint), Credentials: creds,
+				Retryer: aws.NopRetryer{}, HTTPClient: awshttp.New()}), nil
+		},
 		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim, tgw)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
@@ -208,6 +243,54 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	return g.Wait()
 }
 
+// startEC2 serves the simulated VPC's EC2 view (its flow log into the demo group, with the
+// simulator's exact format) on a free port, and keeps the names it gives the interfaces.
+func (c *demoCommand) startEC2(sim *simulate.Simulator) (string, func(context.Context) error, error) {
+	srv, err := ec2emu.New(ec2emu.Config{Region: demoRegion})
+	if err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	inv := ec2emu.FromSimulator(sim, ec2emu.SeedOptions{Region: demoRegion, LogGroup: demoGroup, LogFormat: sim.Format().String(), MaxAggregationInterval: 60})
+	if err := srv.Load(inv); err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	instanceName := map[string]string{}
+	for _, in := range inv.Instances {
+		for _, tag := range in.Tags {
+			if tag.Key == "Name" {
+				instanceName[in.ID] = tag.Value
+			}
+		}
+	}
+	c.names = map[string]string{}
+	for _, f := range sim.Interfaces() {
+		c.names[f.ID] = instanceName[f.InstanceID]
+	}
+	url, stop, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	return url, stop, nil
+}
+
+// writeDemoIPRanges writes an ip-ranges.json of the simulator's AWS services into dir.
+func writeDemoIPRanges(dir string) (string, error) {
+	var ranges []inventory.IPRange
+	for _, p := range simulate.AWSServicePrefixes() {
+		ranges = append(ranges, inventory.IPRange{Prefix: p.Prefix, Service: p.Service, Region: demoRegion})
+	}
+	path := filepath.Join(dir, "ip-ranges.json")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := inventory.WriteIPRanges(f, ranges, time.Now()); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
 // simulator configures the simulated VPC with demo delivery delays and a backfill.
 func (c *demoCommand) simulator() (*simulate.Simulator, error) {
 	sc := simulate.DefaultConfig()
@@ -234,6 +317,11 @@ type truth struct {
 	ByAction    map[string]truthCounts `json:"by_action"`
 	ByInterface map[string]uint64      `json:"flows_by_action_interface"`
 	Records     map[string]uint64      `json:"records_by_status"`
+	// InterfaceNames are the names the EC2 emulator gives the simulated interfaces; LogGroup
+	// and LogFormat are the simulated VPC flow log's group and exact format.
+	InterfaceNames map[string]string `json:"interface_names"`
+	LogGroup       string            `json:"log_group"`
+	LogFormat      string            `json:"log_format"`
 	// TGW is what the transit gateway simulator delivered into demoTGWGroup.
 	TGW struct {
 		Flows        uint64            `json:"flows"`
@@ -256,7 +344,8 @@ func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.Transi
 		complete := c.simulatorFinished.Load() // read before the truth, so complete never covers more than it says
 		d, td := sim.Delivered(), tgw.Delivered()
 		t := truth{Complete: complete, Events: d.Events, ByAction: map[string]truthCounts{},
-			ByInterface: map[string]uint64{}, Records: map[string]uint64{}}
+			ByInterface: map[string]uint64{}, Records: map[string]uint64{}, InterfaceNames: c.names,
+			LogGroup: demoGroup, LogFormat: sim.Format().String()}
 		t.TGW.ByAttachment, t.TGW.Lost = map[string]uint64{}, map[string]uint64{}
 		for id, n := range td.ByAttachment {
 			t.TGW.Flows += n.Flows

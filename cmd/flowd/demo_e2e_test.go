@@ -57,8 +57,10 @@ type demoTruth struct {
 	ByAction map[string]struct {
 		Flows, Packets, Bytes float64
 	} `json:"by_action"`
-	ByInterface map[string]float64 `json:"flows_by_action_interface"`
-	TGW         struct {
+	ByInterface    map[string]float64 `json:"flows_by_action_interface"`
+	InterfaceNames map[string]string  `json:"interface_names"`
+	LogGroup       string             `json:"log_group"`
+	TGW            struct {
 		Flows        float64            `json:"flows"`
 		ByAttachment map[string]float64 `json:"flows_by_attachment"`
 		Lost         map[string]float64 `json:"packets_lost_by_attachment_reason"`
@@ -201,7 +203,30 @@ func TestDemoEndToEnd(t *testing.T) {
 		if got["accept"] == 0 || got["reject"] == 0 {
 			t.Errorf("want ACCEPT and REJECT flows, got %v", got)
 		}
-		t.Logf("flowd matches the truth: %v flows by action", got)
+		// Discovery found the demo's flow log (its records were counted with its exact format,
+		// above), and the inventory names every simulated interface.
+		m := exposition(base)
+		if len(tr.InterfaceNames) == 0 {
+			t.Error("the demo's truth lists no interface names")
+		}
+		for id, name := range tr.InterfaceNames {
+			found := false
+			for series, v := range m {
+				if strings.HasPrefix(series, "flowd_interface_info{") && strings.Contains(series, `interface_id="`+id+`"`) {
+					found = v == 1 && strings.Contains(series, `name="`+name+`"`) && strings.Contains(series, `owner="ec2_instance"`)
+					if !found {
+						t.Errorf("%s = %v, want name %q and owner ec2_instance", series, v, name)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no flowd_interface_info for simulated interface %s (%s)", id, name)
+			}
+		}
+		if fl := sums(t, base, "flowd_flow_log_info", "log_group"); fl[tr.LogGroup] != 1 {
+			t.Errorf("flowd_flow_log_info by log_group %v, want the demo's flow log into %s", fl, tr.LogGroup)
+		}
+		t.Logf("flowd matches the truth: %v flows by action; %d interfaces named", got, len(tr.InterfaceNames))
 		break
 	}
 	for _, want := range []string{"/metrics", "aws --region us-east-1 --endpoint-url", "sum by (action) (rate(flowd_flows_total[1m]))"} {

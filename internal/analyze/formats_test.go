@@ -138,7 +138,7 @@ func TestSameFieldCountRefused(t *testing.T) {
 	opts := DefaultOptions()
 	opts.LogFormats = []string{"version srcaddr", "version dstaddr"}
 	err := Run(context.Background(), opts, strings.NewReader(""), &bytes.Buffer{})
-	if _, ok := err.(*UsageError); !ok || !strings.Contains(err.Error(), "field count") {
+	if ue := (*UsageError)(nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "field count") {
 		t.Errorf("Run = %v, want a usage error about field counts", err)
 	}
 }

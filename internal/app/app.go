@@ -53,6 +53,8 @@ type Options struct {
 	Clients ingest.ClientFactory
 	// Clock is the time source of ingest, the aggregator and the checkpoint loop (default: wall clock).
 	Clock ingest.Clock
+	// EC2Clients builds the EC2 clients of the inventories (default: the SDK's standard chain).
+	EC2Clients EC2ClientFactory
 	// Handlers are extra HTTP handlers by path; StatusLines adds lines to the landing page.
 	Handlers    map[string]http.Handler
 	StatusLines func() []string
@@ -67,6 +69,7 @@ type App struct {
 	agg     *aggregate.Aggregator
 	srv     *web.Server
 	workers int
+	inv     *inventories // nil without inventories
 
 	cfg     atomic.Pointer[config.Config]
 	src     atomic.Pointer[source]
@@ -155,7 +158,10 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	}
 	warnFormats(logger.Named("parse"), cfg.Sources)
 	a.formats.Store(table)
-	src, err := a.newSource(cfg)
+	if a.inv, err = a.newInventories(cfg); err != nil {
+		return nil, err
+	}
+	src, err := a.buildSource(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -177,6 +183,12 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	reg, err := metrics.NewRegistry(collector)
 	if err != nil {
 		return nil, fmt.Errorf("metrics registry: %w", err)
+	}
+	if a.inv != nil {
+		ic := metrics.NewInventoryCollector(a.inv.views, a.clock.Now).WithAddresses(topAddresses(a.metricInputs().Snapshot))
+		if err := reg.Register(ic); err != nil {
+			return nil, fmt.Errorf("metrics registry: %w", err)
+		}
 	}
 	var reload func(context.Context) error
 	if opts.ConfigFile != "" {
@@ -254,6 +266,14 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(pipelineDone)
 		return a.runPipeline(gctx)
 	})
+	if a.inv != nil {
+		for _, r := range a.inv.list {
+			g.Go(func() error { return r.inv.Run(gctx) })
+		}
+		if a.inv.hasDiscovery() {
+			g.Go(func() error { a.runDiscovery(gctx); return nil })
+		}
+	}
 	if a.opts.HUP != nil {
 		g.Go(func() error {
 			for {

@@ -407,3 +407,32 @@ func TestAppPortInUse(t *testing.T) {
 		t.Errorf("err = %v, want a listen error", err)
 	}
 }
+
+// TestNeverReadSourceSaysWhy runs a configured log group that does not exist beside one that
+// does, through the real SDK: the missing one shows no lag (unknown, not 0), up 0 and the
+// reason, and API requests are attributed to each source.
+func TestNeverReadSourceSaysWhy(t *testing.T) {
+	env := newEnv(t)
+	path := env.writeConfig(t, "flowd.yml", "  - log_group: /aws/vpc/missing\n    endpoint: "+env.url)
+	a := env.newApp(t, path)
+	base := "http://" + a.Addrs()[0].String()
+	run(t, a)
+	m := waitFor(t, base, "the missing group's error", func(m map[string]float64) bool {
+		return m[`flowd_ingest_source_last_error_info{log_group="/aws/vpc/missing",reason="not_found"}`] == 1 &&
+			m[`flowd_ingest_source_up{log_group="/aws/vpc/flow-logs"}`] == 1 &&
+			m[`flowd_ingest_events_total{log_group="/aws/vpc/flow-logs"}`] == 32
+	})
+	if v, ok := m[`flowd_ingest_lag_seconds{log_group="/aws/vpc/missing"}`]; ok {
+		t.Errorf("never-read source shows lag %v; want no series", v)
+	}
+	if _, ok := m[`flowd_ingest_lag_seconds{log_group="/aws/vpc/flow-logs"}`]; !ok {
+		t.Error("the source that was read shows no lag")
+	}
+	if v, ok := m[`flowd_ingest_source_up{log_group="/aws/vpc/missing"}`]; !ok || v != 0 {
+		t.Errorf("flowd_ingest_source_up of the missing group = %v (present %v), want 0", v, ok)
+	}
+	if m[`flowd_ingest_api_requests_total{log_group="/aws/vpc/missing",operation="FilterLogEvents",outcome="error"}`] == 0 ||
+		m[`flowd_ingest_api_requests_total{log_group="/aws/vpc/flow-logs",operation="FilterLogEvents",outcome="ok"}`] == 0 {
+		t.Error("API requests not attributed to their sources")
+	}
+}

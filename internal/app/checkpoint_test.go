@@ -8,9 +8,12 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
@@ -150,4 +153,52 @@ func TestStuckReloadDoesNotBlockShutdown(t *testing.T) {
 	if a.cfg.Load() != cfg {
 		t.Error("the running config was replaced by a load that never finished")
 	}
+}
+
+// TestCheckpointLoopVirtualTime runs the checkpoint loop in a synctest bubble: a checkpoint is
+// written exactly every interval of (virtual) time, each stamped with its time, and the snapshot
+// taken at each cut is published.
+func TestCheckpointLoopVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "checkpoint")
+		cfg, err := config.Load([]byte("sources: [{log_group: g}]\ncheckpoint:\n  path: " + path + "\n  interval: 30s\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := ingest.SystemClock{} // the bubble's virtual clock
+		log := zaptest.NewLogger(t)
+		agg, err := aggregate.New(cfg.Aggregate, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := ingest.New(cfg.IngestOptions, ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }), clock, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &App{log: log, clock: clock, agg: agg, ckpt: checkpoint.NewWriter(path, time.Now)}
+		a.cfg.Store(cfg)
+		a.src.Store(&source{src})
+
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { a.checkpointLoop(ctx); close(done) }()
+		for i := 1; i <= 3; i++ {
+			time.Sleep(30*time.Second + time.Millisecond)
+			synctest.Wait() // the write due at i*30s is done
+			want := start.Add(time.Duration(i) * 30 * time.Second)
+			st, err := checkpoint.Read(path)
+			if err != nil {
+				t.Fatalf("after %d intervals: %v", i, err)
+			}
+			if !st.Written.Equal(want.Truncate(time.Millisecond)) || !a.ckpt.Stats().LastSuccess.Equal(st.Written) {
+				t.Errorf("after %d intervals the checkpoint was written at %v (stats %v), want %v", i, st.Written, a.ckpt.Stats().LastSuccess, want)
+			}
+		}
+		if a.published.Load() == nil || a.publishedCounts.Load() == nil {
+			t.Error("nothing published at the checkpoints")
+		}
+		cancel()
+		<-done
+	})
 }

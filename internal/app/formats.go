@@ -26,6 +26,9 @@ type prefixFormats struct {
 func newFormatTable(sources []config.Source) (*formatTable, error) {
 	t := &formatTable{exact: make(map[string]*parse.Matcher)}
 	for _, s := range sources {
+		if s.Discover != "" {
+			continue // its groups arrive as sources of their own once discovered
+		}
 		m, err := parse.NewMatcher(s.Formats...)
 		if err != nil {
 			return nil, err

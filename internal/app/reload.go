@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/config"
+	"github.com/flowd-dev/flowd/internal/inventory"
 )
 
 // Reload re-reads the config file and applies it atomically: a file that fails to load or
@@ -54,20 +55,33 @@ func (a *App) reload(ctx context.Context) error {
 	if old.File.Ingest.QueueSize != cfg.File.Ingest.QueueSize {
 		fixed = append(fixed, "ingest.queue_size")
 	}
+	if !reflect.DeepEqual(old.Inventory, cfg.Inventory) || !reflect.DeepEqual(old.Inventories, cfg.Inventories) {
+		fixed = append(fixed, "inventory (or the discover sources)")
+	}
 	if len(fixed) > 0 {
 		return fmt.Errorf("%s changed: restart flowd to apply (or revert)", strings.Join(fixed, ", "))
+	}
+	if a.inv != nil && cfg.Inventory.IPRangesFile != "" {
+		ranges, err := inventory.LoadIPRanges(cfg.Inventory.IPRangesFile)
+		if err != nil {
+			return fmt.Errorf("inventory.ip_ranges_file: %w", err)
+		}
+		for _, r := range a.inv.list {
+			r.inv.SetIPRanges(ranges)
+		}
 	}
 	if reflect.DeepEqual(old.File.Sources, cfg.File.Sources) && reflect.DeepEqual(old.File.Ingest, cfg.File.Ingest) && old.Ingest.Shard == cfg.Ingest.Shard {
 		a.cfg.Store(cfg)
 		a.log.Info("config reloaded, no change to apply")
 		return nil
 	}
-	table, err := newFormatTable(cfg.Sources)
+	run := a.withDiscovered(cfg)
+	table, err := newFormatTable(run.Sources)
 	if err != nil {
 		return err
 	}
 	warnFormats(a.log.Named("parse"), cfg.Sources)
-	src, err := a.newSource(cfg)
+	src, err := a.buildSource(run)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}

@@ -16,8 +16,8 @@ func TestLoadBadConfigs(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
-		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, sources, workers)`},
+		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, ec2_endpoint, endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
+		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, inventory, sources, workers)`},
 		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
 		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
 		{"alias-bomb.yml", `the file expands to more than 100000 YAML nodes (nested anchors and aliases?): refused`},
@@ -72,6 +72,11 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"max-clock-skew.yml", `aggregate.max_clock_skew: must be between 0 and 24h, got -1s`},
 		{"max-defer.yml", `ingest.max_defer: must be ≥ 0 (0 reads every range as soon as it is due), got -1s`},
 		{"workers.yml", `workers: must be between 0 (one per CPU) and 1024, got -2`},
+		{"discover-kind.yml", `sources[0].discover: "vpcs" is not a discovery kind (the one kind is flow_logs)`},
+		{"discover-with-group.yml", "sources[0]: discover finds the log groups by itself: remove log_group, log_group_arn, log_group_prefix and log_stream_prefix (or discover)\nsources[0]: discover reads each flow log's exact format from EC2: remove log_format and log_formats (or discover)"},
+		{"discover-twice.yml", `sources[1]: discovers the same flow logs as sources[0]: their records would be counted twice; remove one`},
+		{"ec2-endpoint-without-discover.yml", `sources[0].ec2_endpoint: is only used by discover: flow_logs sources (and inventory.names): remove it, or set discover`},
+		{"inventory.yml", "inventory.refresh_interval: must be at least 1s (e.g. 5m), got 0s\ninventory.max_interfaces: must be between 1 and 1000000, got 0\ninventory.requests_per_second: must be > 0 and ≤ 100 (EC2's bucket refills 20/s per action, shared with every other tool), got 500"},
 		{"several-problems.yml", "sources[0].log_format: flow log format: token 2 \"${version}\": duplicate field\nsources[1]: set one of log_group, log_group_arn or log_group_prefix\ningest.queue_size: must be ≥ 1 batch, got 0\naggregate.top_k: must be between 1 and 1000, got -1"},
 	}
 	covered := map[string]bool{}

@@ -155,6 +155,9 @@ func TestAcceptedConfigsRun(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
+		if len(cfg.IngestOptions.Groups) == 0 && len(cfg.IngestOptions.Discovery) == 0 && len(cfg.Inventories) > 0 && cfg.Inventories[0].Discover {
+			continue // only discover sources: the app waits for the discovered groups, then builds the Manager with them
+		}
 		none := ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })
 		if _, err := ingest.New(cfg.IngestOptions, none, nil, nil); err != nil {
 			t.Errorf("%s: accepted by config but refused by ingest: %v", f, err)

@@ -20,6 +20,10 @@ type Config struct {
 	IngestOptions ingest.Options
 	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS here.
 	Workers int
+	// Inventory holds the EC2 inventory settings; Inventories, one rule per account (role),
+	// Region and endpoint to inventory.
+	Inventory   Inventory
+	Inventories []InventoryRule
 	// File is the effective file form (defaults included) this Config came from.
 	File File
 }
@@ -38,6 +42,32 @@ type Source struct {
 	RoleARN     string
 	ExternalID  string
 	Endpoint    string
+	// Discover is "flow_logs" for a source whose groups and formats come from the inventory
+	// (then the log group fields and formats are empty); EC2Endpoint is the inventory's endpoint.
+	Discover    string
+	EC2Endpoint string
+}
+
+// DiscoverFlowLogs is the one discovery kind of sources[].discover.
+const DiscoverFlowLogs = "flow_logs"
+
+// Inventory is the validated inventory section.
+type Inventory struct {
+	RefreshInterval   time.Duration
+	MaxInterfaces     int
+	RequestsPerSecond float64
+	IPRangesFile      string
+}
+
+// InventoryRule is one EC2 inventory to run: where (AWS: region, role, external id, and the
+// EC2 endpoint), and whether its flow logs become sources (Discover; else it only names).
+type InventoryRule struct {
+	// Name labels its metrics: the Region (and role), e.g. "us-east-1".
+	Name     string
+	AWS      ingest.AWSSpec
+	Discover bool
+	// LogsEndpoint is the CloudWatch Logs endpoint discovered groups are read through.
+	LogsEndpoint string
 }
 
 // Name is the log group name, ARN or prefix this source reads: the log_group label of its metrics.
@@ -115,6 +145,9 @@ func ingestOptions(sources []Source, in Ingest) ingest.Options {
 		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
 	}
 	for _, s := range sources {
+		if s.Discover != "" {
+			continue // its groups come from the inventory (WithDiscovered)
+		}
 		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.Endpoint}
 		switch {
 		case s.LogGroup != "":
@@ -137,4 +170,13 @@ type Shard struct {
 type Checkpoint struct {
 	Path     string
 	Interval time.Duration
+}
+
+// WithSources returns a copy of c whose sources are c's plus extra (groups found by the
+// inventory), with the ingest options rebuilt from them.
+func (c *Config) WithSources(extra []Source) *Config {
+	out := *c
+	out.Sources = append(append([]Source(nil), c.Sources...), extra...)
+	out.IngestOptions = ingestOptions(out.Sources, out.Ingest)
+	return &out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
 
@@ -58,6 +59,7 @@ func (f File) Validate() (*Config, error) {
 		p.add("checkpoint.interval", "must be between 1s and 24h, got %s: each write holds the pipeline still for a moment, and published counts move only at writes", f.Checkpoint.Interval)
 	}
 	cfg.Aggregate = validateAggregate(&p, f.Aggregate)
+	cfg.Inventory, cfg.Inventories = validateInventory(&p, f.Inventory, cfg.Sources)
 	if f.Workers < 0 || f.Workers > 1024 {
 		p.add("workers", "must be between 0 (one per CPU) and 1024, got %d", f.Workers)
 	}
@@ -77,6 +79,7 @@ func validateSources(p *problems, files []SourceFile) []Source {
 		return nil
 	}
 	out := make([]Source, 0, len(files))
+	seenDiscover := map[string]int{}
 	for i, sf := range files {
 		path := fmt.Sprintf("sources[%d]", i)
 		s := Source{
@@ -84,11 +87,34 @@ func validateSources(p *problems, files []SourceFile) []Source {
 			LogStreamPrefix: sf.LogStreamPrefix, Region: sf.Region, RoleARN: sf.RoleARN,
 			ExternalID: sf.ExternalID, Endpoint: sf.Endpoint,
 		}
+		s.Discover, s.EC2Endpoint = sf.Discover, sf.EC2Endpoint
 		n := 0
 		for _, v := range []string{sf.LogGroup, sf.LogGroupARN, sf.LogGroupPrefix} {
 			if v != "" {
 				n++
 			}
+		}
+		if sf.Discover != "" {
+			validateDiscover(p, path, sf, n)
+			validateEndpoint(p, path+".ec2_endpoint", sf.EC2Endpoint)
+			validateEndpoint(p, path+".endpoint", sf.Endpoint)
+			if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
+				p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
+			}
+			if sf.ExternalID != "" && sf.RoleARN == "" {
+				p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
+			}
+			key := strings.Join([]string{"discover", sf.Region, sf.RoleARN, sf.Endpoint, sf.EC2Endpoint}, "\x00")
+			if j, dup := seenDiscover[key]; dup {
+				p.add(path, "discovers the same flow logs as sources[%d]: their records would be counted twice; remove one", j)
+			} else {
+				seenDiscover[key] = i
+			}
+			out = append(out, s)
+			continue
+		}
+		if sf.EC2Endpoint != "" {
+			p.add(path+".ec2_endpoint", "is only used by discover: flow_logs sources (and inventory.names): remove it, or set discover")
 		}
 		switch n {
 		case 0:
@@ -191,6 +217,73 @@ func checkOverlaps(p *problems, sources []Source) {
 			}
 		}
 	}
+}
+
+func validateEndpoint(p *problems, path, endpoint string) {
+	if endpoint == "" {
+		return
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.add(path, "%q is not an http(s) URL (e.g. http://127.0.0.1:4566)", endpoint)
+	}
+}
+
+// validateDiscover checks a discover source: the kind, and no keys that discovery fills in.
+func validateDiscover(p *problems, path string, sf SourceFile, groups int) {
+	if sf.Discover != DiscoverFlowLogs {
+		p.add(path+".discover", "%q is not a discovery kind (the one kind is flow_logs)", sf.Discover)
+	}
+	if groups > 0 || sf.LogStreamPrefix != "" {
+		p.add(path, "discover finds the log groups by itself: remove log_group, log_group_arn, log_group_prefix and log_stream_prefix (or discover)")
+	}
+	if sf.LogFormat != "" || len(sf.LogFormats) > 0 {
+		p.add(path, "discover reads each flow log's exact format from EC2: remove log_format and log_formats (or discover)")
+	}
+}
+
+// validateInventory checks the inventory section and lists the inventories to run: one per
+// distinct account (role), Region and EC2 endpoint among the discover sources, and, with
+// names, among all sources.
+func validateInventory(p *problems, f InventoryFile, sources []Source) (Inventory, []InventoryRule) {
+	in := Inventory{RefreshInterval: time.Duration(f.RefreshInterval), MaxInterfaces: f.MaxInterfaces,
+		RequestsPerSecond: f.RequestsPerSecond, IPRangesFile: f.IPRangesFile}
+	if in.RefreshInterval < time.Second {
+		p.add("inventory.refresh_interval", "must be at least 1s (e.g. 5m), got %s", f.RefreshInterval)
+	}
+	if f.MaxInterfaces < 1 || f.MaxInterfaces > 1000000 {
+		p.add("inventory.max_interfaces", "must be between 1 and 1000000, got %d", f.MaxInterfaces)
+	}
+	if !(f.RequestsPerSecond > 0) || f.RequestsPerSecond > 100 {
+		p.add("inventory.requests_per_second", "must be > 0 and ≤ 100 (EC2's bucket refills 20/s per action, shared with every other tool), got %v", f.RequestsPerSecond)
+	}
+	var rules []InventoryRule
+	idx := map[string]int{}
+	for _, s := range sources {
+		if s.Discover == "" && !f.Names {
+			continue
+		}
+		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.EC2Endpoint}
+		key := strings.Join([]string{spec.Region, spec.RoleARN, spec.Endpoint}, "\x00")
+		i, ok := idx[key]
+		if !ok {
+			name := s.Region
+			if name == "" {
+				name = "default"
+			}
+			if s.RoleARN != "" {
+				name = s.RoleARN + "/" + name
+			}
+			i = len(rules)
+			idx[key] = i
+			rules = append(rules, InventoryRule{Name: name, AWS: spec})
+		}
+		if s.Discover != "" {
+			rules[i].Discover = true
+			rules[i].LogsEndpoint = s.Endpoint
+		}
+	}
+	return in, rules
 }
 
 func validateFormats(p *problems, path string, sf SourceFile) ([]*parse.Format, []string) {

@@ -88,6 +88,7 @@ func (g *gate) do(ctx context.Context, op Operation, call func(context.Context) 
 	for attempt := 1; ; attempt++ {
 		err, timedOut := g.attempt(ctx, call)
 		class := classify(ctx, err)
+		g.stats.recordLast(class, timedOut)
 		if timedOut {
 			class = classTransient
 			g.stats.timeouts[op].Add(1)

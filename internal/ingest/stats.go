@@ -55,6 +55,37 @@ type callCounters struct {
 	calls    [numOps][numOutcomes]atomic.Uint64
 	retries  [numOps]atomic.Uint64
 	timeouts [numOps]atomic.Uint64
+	// last is the outcome of the latest attempt: 0 none yet, 1 ok, else 2 + an index into
+	// failureReasons.
+	last atomic.Int32
+}
+
+// failureReasons are the reasons a source's latest API attempt failed (SourceStats.LastError),
+// a bounded set.
+var failureReasons = [...]string{"throttled", "transient", "not_found", "invalid_parameter", "permanent", "timeout"}
+
+// recordLast keeps the outcome of an attempt for SourceStats.Up and LastError.
+func (c *callCounters) recordLast(class errorClass, timedOut bool) {
+	var v int32
+	switch {
+	case timedOut:
+		v = 2 + 5
+	case class == classOK:
+		v = 1
+	case class == classCanceled:
+		return // our own shutdown says nothing about the source
+	case class == classThrottled:
+		v = 2
+	case class == classTransient:
+		v = 3
+	case class == classNotFound:
+		v = 4
+	case class == classInvalidParameter:
+		v = 5
+	default:
+		v = 6
+	}
+	c.last.Store(v)
 }
 
 func (c *callCounters) snapshot() CallStats {
@@ -160,6 +191,11 @@ type SourceStats struct {
 	DedupEntries  int64
 	DedupBytes    int64
 	PendingSlices int64
+	// Up is true when the source's latest API attempt succeeded; LastError, when it failed,
+	// says why (one of throttled, transient, not_found, invalid_parameter, permanent, timeout).
+	// Both are zero before the first attempt.
+	Up        bool
+	LastError string
 }
 
 // Stats is a snapshot of the ingest statistics.
@@ -203,6 +239,12 @@ func (c *sourceCounters) snapshot(now time.Time) SourceStats {
 		DedupEntries:       c.dedupEntries.Load(),
 		DedupBytes:         c.dedupBytes.Load(),
 		PendingSlices:      c.pendingSlices.Load(),
+	}
+	switch v := c.calls.last.Load(); {
+	case v == 1:
+		s.Up = true
+	case v >= 2:
+		s.LastError = failureReasons[v-2]
 	}
 	if !s.NewestIngestion.IsZero() {
 		s.Lag = now.Sub(s.NewestIngestion)

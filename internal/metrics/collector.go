@@ -246,9 +246,18 @@ func (c *Collector) collectPipeline(ch chan<- prometheus.Metric, p PipelineStats
 
 func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 	d := c.d
-	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
-		for _, oc := range []ingest.Outcome{ingest.OutcomeOK, ingest.OutcomeThrottled, ingest.OutcomeError} {
-			ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(s.API.Calls[op][oc]), op.String(), oc.String())
+	outcomes := []ingest.Outcome{ingest.OutcomeOK, ingest.OutcomeThrottled, ingest.OutcomeError}
+	// By source, so a failing source can be found: 3 series per source (FilterLogEvents) and 3
+	// for discovery (DescribeLogGroups, log_group=""). Sources are bounded by the config and
+	// discovery, as every per-source family is.
+	for _, oc := range outcomes {
+		op := ingest.OpDescribeLogGroups
+		ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(s.Discovery.Calls[op][oc]), "", op.String(), oc.String())
+	}
+	for _, src := range s.Sources {
+		for _, oc := range outcomes {
+			op := ingest.OpFilterLogEvents
+			ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(src.API.Calls[op][oc]), src.Name, op.String(), oc.String())
 		}
 	}
 	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
@@ -263,7 +272,17 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 		ch <- prometheus.MustNewConstMetric(d.duplicates, prometheus.CounterValue, float64(src.DuplicatesDropped), g)
 		ch <- prometheus.MustNewConstMetric(d.lateEvents, prometheus.CounterValue, float64(src.LateEvents), g)
 		ch <- prometheus.MustNewConstMetric(d.tokenRestarts, prometheus.CounterValue, float64(src.TokenRestarts), g)
-		ch <- prometheus.MustNewConstMetric(d.lag, prometheus.GaugeValue, src.Lag.Seconds(), g)
+		if !src.NewestIngestion.IsZero() { // never read: lag unknown, not 0
+			ch <- prometheus.MustNewConstMetric(d.lag, prometheus.GaugeValue, src.Lag.Seconds(), g)
+		}
+		up := 0.0
+		if src.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(d.sourceUp, prometheus.GaugeValue, up, g)
+		if src.LastError != "" {
+			ch <- prometheus.MustNewConstMetric(d.sourceLastError, prometheus.GaugeValue, 1, g, src.LastError)
+		}
 		ch <- prometheus.MustNewConstMetric(d.ingestWatermark, prometheus.GaugeValue, UnixSeconds(src.Watermark), g)
 		ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, UnixSeconds(src.LastSuccessfulPoll), g)
 		ch <- prometheus.MustNewConstMetric(d.dedupEntries, prometheus.GaugeValue, float64(src.DedupEntries), g)

@@ -110,6 +110,7 @@ func goldenInputs(t testing.TB) Inputs {
 	api.Retries[ingest.OpDescribeLogGroups] = 1
 	disc := ingest.CallStats{}
 	disc.Retries[ingest.OpDescribeLogGroups] = 1
+	disc.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
 	return Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snap },
 		Ingest: func() ingest.Stats {
@@ -118,8 +119,12 @@ func goldenInputs(t testing.TB) Inputs {
 				Sources: []ingest.SourceStats{{
 					Name: "/aws/vpc/flow-logs", LogGroup: "/aws/vpc/flow-logs",
 					EventsRead: 11, DuplicatesDropped: 5, LateEvents: 1, PagesEmpty: 7, PagesNonEmpty: 9,
-					Lag: 95 * time.Second, Watermark: testNow.Add(-20 * time.Minute),
+					Lag: 95 * time.Second, NewestIngestion: testNow.Add(-95 * time.Second), Watermark: testNow.Add(-20 * time.Minute),
 					LastSuccessfulPoll: testNow.Add(-10 * time.Second), DedupEntries: 16, DedupBytes: 2048, Behind: true,
+					API: api, Up: true,
+				}, {
+					// Never read successfully: no lag series (unknown, not 0), up 0 and the reason.
+					Name: "/aws/vpc/new", LogGroup: "/aws/vpc/new", LastError: "throttled",
 				}},
 			}
 		},
@@ -281,7 +286,7 @@ func TestLabelBoundsUnderCaps(t *testing.T) {
 		"flowd_interface_bytes_total":               ifaceSeries,
 		"flowd_network_flows_total":                 2 * dirs * (cfg.MaxNetworkKeys + 1),
 		"flowd_interface_port_rejected_flows_total": cfg.MaxInterfacePorts + 3*protos,
-		"flowd_interface_info":                      cfg.MaxInterfaces,
+		"flowd_interface_record_info":               cfg.MaxInterfaces,
 		"flowd_interface_direction_bytes_total":     dirs * (cfg.MaxInterfaces + 2),
 		"flowd_window_flows":                        nw * 2 * portKeys,
 		"flowd_window_top_talker_bytes":             nw * cfg.TopK,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -158,7 +159,7 @@ func (f *fixture) start(t testing.TB, cfg Config) (*Server, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := s.Shutdown(ctx); err != nil && err != http.ErrServerClosed {
+		if err := s.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("shutdown: %v", err)
 		}
 		if err := <-done; err != nil {

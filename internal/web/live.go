@@ -145,6 +145,10 @@ type LiveSource struct {
 	// Calls are the FilterLogEvents attempts by outcome (ok, throttled, error).
 	Calls   map[string]uint64 `json:"filter_log_events_calls"`
 	Retries uint64            `json:"retries"`
+	// Up is whether the latest API attempt succeeded; LastError is why it failed (one of a few
+	// fixed reasons, as flowd_ingest_source_last_error_info), "" when it did not.
+	Up        bool   `json:"up"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // LiveCheckpoint is the state of checkpoint writes.
@@ -427,6 +431,7 @@ func liveSources(st ingest.Stats) []LiveSource {
 			LastSuccess: src.LastSuccessfulPoll.UTC(), Behind: src.Behind,
 			Calls:   map[string]uint64{},
 			Retries: src.API.Retries[ingest.OpFilterLogEvents],
+			Up:      src.Up, LastError: src.LastError,
 		}
 		if src.LastSuccessfulPoll.IsZero() {
 			ls.LastSuccess = time.Time{}

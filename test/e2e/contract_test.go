@@ -100,12 +100,12 @@ func TestContractTableParses(t *testing.T) {
 		{"flowd_flows_total", []string{"action", "direction", "protocol", "port"}},
 		{"flowd_bytes_total", []string{"action", "direction", "protocol", "port"}},
 		{"flowd_interface_port_rejected_flows_total", []string{"interface_id", "protocol", "port", "leg"}},
-		{"flowd_interface_info", []string{"interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"}},
+		{"flowd_interface_record_info", []string{"interface_id", "account_id", "vpc_id", "subnet_id", "az_id", "instance_id", "interface_type"}},
 		{"flowd_interface_flows_total", []string{"action", "interface_id"}},
 		{"flowd_window_late_records_total", nil},
 		{"flowd_window_scan_candidate_ports", []string{"window", "src_addr"}},
 		{"flowd_records_total", []string{"status"}},
-		{"flowd_ingest_api_requests_total", []string{"operation", "outcome"}},
+		{"flowd_ingest_api_requests_total", []string{"log_group", "operation", "outcome"}},
 		{"flowd_build_info", []string{"version", "revision", "goversion"}},
 	}
 	for _, tc := range tests {

@@ -197,7 +197,8 @@
         cell(tr, num(s.filter_log_events_calls.throttled), 'n', s.filter_log_events_calls.throttled);
         cell(tr, num(s.filter_log_events_calls.error), 'n', s.filter_log_events_calls.error);
         let state = badge('ok', 'ok');
-        if (!s.last_success) state = badge(s.filter_log_events_calls.error ? 'failing, never read' : 'not read yet', 'bad');
+        if (!s.last_success) state = badge(s.last_error ? 'never read: ' + s.last_error : (s.filter_log_events_calls.error ? 'failing, never read' : 'not read yet'), 'bad');
+        else if (s.last_error) state = badge('failing: ' + s.last_error, 'bad');
         else if (s.behind) state = badge('catching up', 'warn');
         else if (s.filter_log_events_calls.throttled) state = badge('ok, throttled at times', 'warn');
         cell(tr, state);
