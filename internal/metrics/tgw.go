@@ -66,7 +66,7 @@ func directionLabel(d parse.FlowDirection) string {
 	case parse.FlowDirectionEgress:
 		return "egress"
 	}
-	return "none"
+	return "unknown" // as the VPC families say it
 }
 
 // collectTGW sends the transit gateway families of a snapshot, and the attachment fold.
