@@ -250,3 +250,58 @@ func TestTerraformExampleUsesTheModule(t *testing.T) {
 		t.Error("no example calls the module")
 	}
 }
+
+// TestTerraformInventoryStatement checks the EC2 inventory's statement of flowd's policy as
+// TestFlowdPolicyGrantsExactlyTheCalledActions checks deploy/iam's: it alone has the resource
+// "*", it holds only ec2:Describe* actions, and var.enable_inventory switches it.
+func TestTerraformInventoryStatement(t *testing.T) {
+	doc := findBlock(t, terraformFiles(t), "data", "aws_iam_policy_document", "flowd")
+	found := 0
+	var check func(b *hclsyntax.Block, dynamic *hclsyntax.Block)
+	check = func(b *hclsyntax.Block, dynamic *hclsyntax.Block) {
+		for _, inner := range b.Body.Blocks {
+			switch {
+			case inner.Type == "dynamic" && slices.Equal(inner.Labels, []string{"statement"}):
+				check(inner, inner)
+			case inner.Type == "statement", inner.Type == "content":
+				sid := ""
+				if _, ok := inner.Body.Attributes["sid"]; ok {
+					sid = literal(t, inner, "sid").AsString()
+				}
+				var star bool
+				if attr, ok := inner.Body.Attributes["resources"]; ok {
+					if v, diags := attr.Expr.Value(nil); !diags.HasErrors() && v.CanIterateElements() {
+						for _, r := range v.AsValueSlice() {
+							star = star || (r.Type() == cty.String && r.AsString() == "*")
+						}
+					}
+				}
+				if sid != inventorySid {
+					if star {
+						t.Errorf("statement %q has the resource \"*\": only %s may", sid, inventorySid)
+					}
+					continue
+				}
+				found++
+				if v := literal(t, inner, "resources"); !v.Equals(cty.TupleVal([]cty.Value{cty.StringVal("*")})).True() {
+					t.Errorf("%s resources = %#v, want [\"*\"]", sid, v)
+				}
+				for _, a := range literal(t, inner, "actions").AsValueSlice() {
+					if !strings.HasPrefix(a.AsString(), "ec2:Describe") {
+						t.Errorf("%s holds %s: only ec2:Describe* actions may be granted on \"*\"", sid, a.AsString())
+					}
+				}
+				if dynamic == nil || !refersTo(dynamic, "for_each", "var.enable_inventory") {
+					t.Errorf("%s is not switched by var.enable_inventory (a dynamic statement whose for_each uses it)", sid)
+				}
+			}
+		}
+	}
+	check(doc, nil)
+	if found != 1 {
+		t.Errorf("%d %s statements in flowd's policy, want 1", found, inventorySid)
+	}
+	if v := literal(t, findBlock(t, terraformFiles(t), "variable", "enable_inventory"), "default"); !v.Equals(cty.True).True() {
+		t.Errorf("enable_inventory default = %#v, want true", v)
+	}
+}

@@ -1,6 +1,6 @@
-# flowd's own role: read the flow log group (and, for discovery, list log groups), assumed by
-# flowd's pods on EKS (IRSA) and/or its tasks on ECS. deploy/iam/ holds the same policies as
-# plain JSON.
+# flowd's own role: read the flow log group (and, for discovery, list log groups; with
+# enable_inventory, describe the account's network), assumed by flowd's pods on EKS (IRSA)
+# and/or its tasks on ECS. deploy/iam/ holds the same policies as plain JSON.
 
 locals {
   oidc_issuer = var.eks_oidc_provider_arn == null ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
@@ -72,6 +72,24 @@ data "aws_iam_policy_document" "flowd" {
     sid       = "DiscoverLogGroupsByPrefix"
     actions   = ["logs:DescribeLogGroups"]
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+  }
+
+  # The EC2 inventory (discover: flow_logs, inventory.names; docs/inventory.md): read-only
+  # Describe actions, which support no resource-level permissions, so "*" is the only resource
+  # IAM accepts for them.
+  dynamic "statement" {
+    for_each = var.enable_inventory ? ["*"] : []
+    content {
+      sid = "ReadEC2Inventory"
+      actions = [
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeInstances",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+      ]
+      resources = ["*"]
+    }
   }
 
   dynamic "statement" {

@@ -85,6 +85,12 @@ variable "extra_log_group_arns" {
   default     = []
 }
 
+variable "enable_inventory" {
+  description = "Grant flowd's role the read-only EC2 Describe actions of the inventory (discover: flow_logs sources, inventory.names; docs/inventory.md) on Resource \"*\". false leaves them out: flowd then logs the refused actions and keeps counting."
+  type        = bool
+  default     = true
+}
+
 variable "cross_account_role_arns" {
   description = "Reader roles in other accounts that flowd assumes for sources with role_arn."
   type        = list(string)

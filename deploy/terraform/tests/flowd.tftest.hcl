@@ -163,3 +163,38 @@ run "ecs_config_parameter" {
     error_message = "flowd_config_parameter_arn is ${output.flowd_config_parameter_arn}"
   }
 }
+
+# The EC2 inventory's statement: on by default, the five Describe actions on "*" alone (they
+# support no resource-level permissions), and no other statement on "*".
+run "inventory_statement" {
+  command = plan
+
+  variables {
+    ecs_tasks = true
+  }
+
+  assert {
+    condition = length([for st in data.aws_iam_policy_document.flowd.statement : st if st.sid == "ReadEC2Inventory"]) == 1 && alltrue([
+      for st in data.aws_iam_policy_document.flowd.statement : st.resources == toset(["*"]) && st.actions == toset(["ec2:DescribeFlowLogs", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs"]) if st.sid == "ReadEC2Inventory"
+    ])
+    error_message = "flowd's policy must have one ReadEC2Inventory statement: the five EC2 Describe actions on \"*\""
+  }
+  assert {
+    condition     = alltrue([for st in data.aws_iam_policy_document.flowd.statement : !contains(st.resources, "*") if st.sid != "ReadEC2Inventory"])
+    error_message = "only the ReadEC2Inventory statement may have the resource \"*\""
+  }
+}
+
+run "inventory_disabled" {
+  command = plan
+
+  variables {
+    ecs_tasks        = true
+    enable_inventory = false
+  }
+
+  assert {
+    condition     = length([for st in data.aws_iam_policy_document.flowd.statement : st if anytrue([for a in st.actions : startswith(a, "ec2:")])]) == 0
+    error_message = "enable_inventory = false must leave every EC2 action out of flowd's policy"
+  }
+}
