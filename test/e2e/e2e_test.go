@@ -34,6 +34,7 @@ var wantAtAlertmanager = []string{"FlowdRejectSpike", "FlowdPortScan"}
 var e2eValues = map[string]string{
 	"__rate_interval": "15s", "__interval": "5s", "__range": "1m",
 	"job": "flowd", "window": "5m",
+	"vpc": ".*", "subnet": ".*", "interface": ".*", "port": ".*", "direction": ".*", // flowd / Network: "All"
 }
 
 // TestEndToEnd runs `flowd demo` under a real Prometheus (1s scrape and evaluation, the shipped
