@@ -80,7 +80,7 @@ type world struct {
 	holding map[string]string
 	// counters[shard][leaseCounter] = the owner that wrote it (fencing: never two)
 	counters map[string]map[int64]string
-	reps    map[string]*replica
+	reps     map[string]*replica
 }
 
 type replica struct {

@@ -105,7 +105,9 @@ func (t *Table) Ensure(ctx context.Context) error {
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func num(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
 
 func (t *Table) key(k string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrKey: str(k)}
