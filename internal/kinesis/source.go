@@ -40,6 +40,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	kds "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -324,7 +325,21 @@ func (s *Source) work(ctx context.Context, h *lease.Held, emit Emit) error {
 	// Stopping (lost, handed off, shut down) or failed: wait until every outstanding batch is
 	// settled (the pipeline promises to call Done) and checkpoint them; if the lease is lost by
 	// then, they are counted as uncheckpointed, which keeps that count exact.
-	_ = r.settle(context.WithoutCancel(ctx), true) // a lost lease is already counted
+	fin := context.WithoutCancel(ctx)
+	if r.settle(fin, true) == nil {
+		// A checkpoint that failed for a passing reason is retried until it is written or the
+		// lease is gone (Held.Checkpoint refuses once the lease's validity has lapsed, so this
+		// ends within a lease duration); only then may the lease move on.
+		for r.toCkpt != "" {
+			select {
+			case <-fin.Done():
+			case <-s.clock.After(r.nextBackoff()):
+			}
+			if r.checkpoint(fin, r.toCkpt) != nil {
+				break
+			}
+		}
+	}
 	return err
 }
 
@@ -467,6 +482,17 @@ func (r *shardReader) iterator(ctx context.Context) error {
 func (r *shardReader) hand(ctx context.Context, recs []types.Record) error {
 	s := r.s
 	var events []Event
+	// The decoder's strings live until its next Decode; the batch outlives that, so its strings
+	// are copied into one buffer per batch (one allocation per batch, not per event).
+	var arena []byte
+	keep := func(v string) string {
+		if len(arena)+len(v) > cap(arena) {
+			arena = make([]byte, 0, max(64<<10, 2*len(v)))
+		}
+		start := len(arena)
+		arena = append(arena, v...)
+		return unsafe.String(unsafe.SliceData(arena[start:]), len(v))
+	}
 	now := s.clock.Now()
 	s.dedupMu.Lock()
 	for i := range recs {
@@ -485,6 +511,7 @@ func (r *shardReader) hand(ctx context.Context, recs []types.Record) error {
 		if !ok {
 			format = s.opts.DefaultFormat
 		}
+		group, stream := "", ""
 		for _, e := range r.msg.LogEvents {
 			if s.dedup.seen(e.ID, now) {
 				s.dups.Add(1)
@@ -494,7 +521,10 @@ func (r *shardReader) hand(ctx context.Context, recs []types.Record) error {
 				s.unmapped.Add(1)
 				continue
 			}
-			events = append(events, Event{ID: e.ID, LogGroup: r.msg.LogGroup, LogStream: r.msg.LogStream, Timestamp: e.Timestamp, Message: e.Message, Format: format})
+			if group == "" {
+				group, stream = keep(r.msg.LogGroup), keep(r.msg.LogStream)
+			}
+			events = append(events, Event{ID: keep(e.ID), LogGroup: group, LogStream: stream, Timestamp: e.Timestamp, Message: keep(e.Message), Format: format})
 		}
 	}
 	s.dedupMu.Unlock()

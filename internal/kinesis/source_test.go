@@ -335,7 +335,14 @@ func TestPartitionFromDynamoCountsTheWindow(t *testing.T) {
 		h := newHarness(t, 2)
 		h.commitDelay = 5 * time.Second // a slow pipeline: batches in flight when the cut comes
 		a, b := h.start("a"), h.start("b")
-		h.produce(100, 0)
+		h.produce(20, 0)
+		for i := 0; b.src.Stats().Lease.Owned == 0; i++ { // the hand-off to b waits for a's slow batches
+			if i == 120 {
+				t.Fatal("b got no lease in 2 minutes")
+			}
+			time.Sleep(time.Second)
+		}
+		h.produce(80, 20)
 		b.cut.Store(true) // b loses AWS (Kinesis and DynamoDB) but keeps committing what it has
 		h.produce(200, 100)
 		time.Sleep(time.Minute)
@@ -351,6 +358,9 @@ func TestPartitionFromDynamoCountsTheWindow(t *testing.T) {
 		for id := range h.produced {
 			if len(h.counted[id]) > 1 {
 				twice++
+				if twice < 3 {
+					t.Logf("%s counted by %v", id, h.counted[id])
+				}
 			}
 			if len(h.counted[id]) == 0 {
 				t.Errorf("event %s never counted", id)

@@ -234,6 +234,8 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 }
 
+// shutdown stops every worker and keeps renewing their leases while they finish (a worker
+// waiting for its last batches to be committed must still be able to checkpoint them).
 func (c *Coordinator) shutdown() {
 	c.mu.Lock()
 	for _, h := range c.held {
@@ -241,8 +243,16 @@ func (c *Coordinator) shutdown() {
 	}
 	n := len(c.held)
 	c.mu.Unlock()
-	for range n {
-		c.exited(<-c.done)
+	tick := c.cfg.Clock.After(c.cfg.RenewInterval)
+	for n > 0 {
+		select {
+		case ex := <-c.done:
+			c.exited(ex)
+			n--
+		case <-tick:
+			c.renewAll(context.Background())
+			tick = c.cfg.Clock.After(c.cfg.RenewInterval)
+		}
 	}
 	c.wg.Wait()
 }
@@ -299,12 +309,14 @@ func (c *Coordinator) renewAll(ctx context.Context) {
 func (h *Held) renew(ctx context.Context) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.reason != running {
+	if h.reason == reasonLost {
 		return
 	}
 	c := h.c
 	sent := c.cfg.Clock.Now()
-	err := c.cfg.Table.Renew(ctx, &h.lease, c.cfg.Owner)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LeaseDuration)
+	defer cancel()
+	err := c.cfg.Table.Renew(wctx, &h.lease, c.cfg.Owner)
 	switch {
 	case errors.Is(err, ErrLost):
 		c.lost.Add(1)
@@ -319,7 +331,7 @@ func (h *Held) renew(ctx context.Context) {
 		}
 	default:
 		h.validUntil = sent.Add(c.cfg.LeaseDuration - c.cfg.CommitMargin)
-		if h.lease.HandoffTo != "" && h.lease.HandoffTo != c.cfg.Owner {
+		if h.reason == running && h.lease.HandoffTo != "" && h.lease.HandoffTo != c.cfg.Owner {
 			h.stopLocked(reasonHandoff, h.lease.HandoffTo)
 		}
 	}
@@ -533,11 +545,15 @@ func parentsDone(l Lease, byKey map[string]Lease) bool {
 func (c *Coordinator) start(ctx, workCtx context.Context, l Lease, adopt bool) bool {
 	sent := c.cfg.Clock.Now()
 	prevOwner := l.Owner
+	// A write under way when Run is cancelled still completes, so that its lease is known
+	// (and released by the shutdown) rather than left owned by a worker that forgot it.
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LeaseDuration)
+	defer wcancel()
 	var err error
 	if adopt {
-		err = c.cfg.Table.Renew(ctx, &l, c.cfg.Owner)
+		err = c.cfg.Table.Renew(wctx, &l, c.cfg.Owner)
 	} else {
-		err = c.cfg.Table.Take(ctx, &l, c.cfg.Owner)
+		err = c.cfg.Table.Take(wctx, &l, c.cfg.Owner)
 	}
 	if err != nil {
 		c.log.Debug("take failed", zap.String("lease", l.Key), zap.Error(err))

@@ -323,7 +323,9 @@ func TestBalanceAndGracefulHandoff(t *testing.T) {
 		a.stop()
 		time.Sleep(10 * time.Second)
 		if got := owned(b, c); got[0]+got[1] != 6 || got[0] != 3 {
-			t.Fatalf("after a stopped, b and c own %v, want [3 3]", got)
+			tab, _ := lease.NewTable(w.client(), "flowd-leases")
+			ls, err := tab.List(context.Background())
+			t.Fatalf("after a stopped, b and c own %v, want [3 3]; table %+v %v", got, ls, err)
 		}
 		if s := b.coord.Stats(); s.Takeovers != 0 {
 			t.Fatalf("b took over %d expired leases; a graceful stop should leave none", s.Takeovers)

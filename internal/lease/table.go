@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -218,8 +219,14 @@ func decodeLease(it map[string]types.AttributeValue) (Lease, error) {
 }
 
 // write is one fenced UpdateItem: the condition always includes leaseCounter = l.Counter; on
-// success l is replaced by the item as written.
-func (t *Table) write(ctx context.Context, l *Lease, what, update, cond string, names map[string]string, vals map[string]types.AttributeValue) error {
+// success l is replaced by the item as written. owner is who holds the lease after the write.
+//
+// When the answer is lost (a timeout, a dropped connection) the write may or may not have been
+// applied. Rather than carry a counter that may be stale (the next write would then fail and
+// lose a lease nobody took), the item is read back: the counter one past ours with the owner
+// the write sets can only be our write, because only the holder moves the counter of a lease it
+// holds and every taker changes the owner.
+func (t *Table) write(ctx context.Context, l *Lease, what, owner, update, cond string, names map[string]string, vals map[string]types.AttributeValue) error {
 	if vals == nil {
 		vals = map[string]types.AttributeValue{}
 	}
@@ -240,6 +247,12 @@ func (t *Table) write(ctx context.Context, l *Lease, what, update, cond string, 
 		return fmt.Errorf("%s lease %q at counter %d: %w", what, l.Key, l.Counter, ErrLost)
 	}
 	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if cur, ok, rerr := t.Get(rctx, l.Key); rerr == nil && ok && cur.Counter == l.Counter+1 && cur.Owner == owner {
+			*l = cur
+			return nil
+		}
 		return fmt.Errorf("%s lease %q: %w", what, l.Key, err)
 	}
 	nl, err := decodeLease(out.Attributes)
@@ -252,14 +265,14 @@ func (t *Table) write(ctx context.Context, l *Lease, what, update, cond string, 
 
 // Renew increments the counter of a lease owner holds (the heartbeat others watch).
 func (t *Table) Renew(ctx context.Context, l *Lease, owner string) error {
-	return t.write(ctx, l, "renew", "SET leaseCounter = leaseCounter + :one",
+	return t.write(ctx, l, "renew", owner, "SET leaseCounter = leaseCounter + :one",
 		"leaseOwner = :o", nil, map[string]types.AttributeValue{":o": str(owner)})
 }
 
 // Take makes owner the holder of a lease that is unowned or whose holder let it expire, as seen
 // at l.Counter.
 func (t *Table) Take(ctx context.Context, l *Lease, owner string) error {
-	return t.write(ctx, l, "take", "SET leaseCounter = leaseCounter + :one, leaseOwner = :o, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one REMOVE handoffTo",
+	return t.write(ctx, l, "take", owner, "SET leaseCounter = leaseCounter + :one, leaseOwner = :o, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one REMOVE handoffTo",
 		"", nil, map[string]types.AttributeValue{":o": str(owner)})
 }
 
@@ -286,19 +299,19 @@ func (t *Table) RequestHandoff(ctx context.Context, l *Lease, requester string) 
 
 // Checkpoint records how far owner has processed (a sequence number or ShardEnd).
 func (t *Table) Checkpoint(ctx context.Context, l *Lease, owner, checkpoint string) error {
-	return t.write(ctx, l, "checkpoint", "SET leaseCounter = leaseCounter + :one, #cp = :cp, ownerSwitchesSinceCheckpoint = :zero",
+	return t.write(ctx, l, "checkpoint", owner, "SET leaseCounter = leaseCounter + :one, #cp = :cp, ownerSwitchesSinceCheckpoint = :zero",
 		"leaseOwner = :o", map[string]string{"#cp": attrCheckpoint},
 		map[string]types.AttributeValue{":o": str(owner), ":cp": str(checkpoint), ":zero": num(0)})
 }
 
 // Transfer gives a lease owner holds to the worker that asked for it (the end of a hand-off).
 func (t *Table) Transfer(ctx context.Context, l *Lease, owner, to string) error {
-	return t.write(ctx, l, "transfer", "SET leaseCounter = leaseCounter + :one, leaseOwner = :to, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one REMOVE handoffTo",
+	return t.write(ctx, l, "transfer", to, "SET leaseCounter = leaseCounter + :one, leaseOwner = :to, ownerSwitchesSinceCheckpoint = ownerSwitchesSinceCheckpoint + :one REMOVE handoffTo",
 		"leaseOwner = :o", nil, map[string]types.AttributeValue{":o": str(owner), ":to": str(to)})
 }
 
 // Release gives up a lease owner holds, leaving it unowned for anyone to take at once.
 func (t *Table) Release(ctx context.Context, l *Lease, owner string) error {
-	return t.write(ctx, l, "release", "SET leaseCounter = leaseCounter + :one REMOVE leaseOwner, handoffTo",
+	return t.write(ctx, l, "release", "", "SET leaseCounter = leaseCounter + :one REMOVE leaseOwner, handoffTo",
 		"leaseOwner = :o", nil, map[string]types.AttributeValue{":o": str(owner)})
 }

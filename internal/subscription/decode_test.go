@@ -3,9 +3,12 @@ package subscription
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,6 +73,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"bomb", bomb, 1 << 20, "data", "too_large"},
 		{"not json", gz(t, "hello"), 0, "payload", "json"},
 		{"wrong type", gz(t, `{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":"x"}]}`), 0, "logEvents.timestamp", "json"},
+		{"fraction", gz(t, `{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","timestamp":1.5}]}`), 0, "logEvents.timestamp", "json"},
+		{"string type", gz(t, `{"messageType":"DATA_MESSAGE","owner":5}`), 0, "owner", "json"},
+		{"trailing data", gz(t, `{"messageType":"CONTROL_MESSAGE"} {}`), 0, "payload", "json"},
 		{"no type", gz(t, `{"logGroup":"g"}`), 0, "messageType", "missing_field"},
 		{"bad type", gz(t, `{"messageType":"HELLO"}`), 0, "messageType", "bad_value"},
 		{"no group", gz(t, `{"messageType":"DATA_MESSAGE","logStream":"s"}`), 0, "logGroup", "missing_field"},
@@ -132,12 +138,25 @@ func FuzzDecode(f *testing.F) {
 		d := Decoder{MaxBytes: 1 << 20}
 		var m Message
 		err := d.Decode(data, &m)
+		if raw, ok := gunzip(data); ok && err != nil {
+			var ref Message
+			if json.Unmarshal(raw, &ref) == nil && ref.validate() == nil {
+				t.Fatalf("encoding/json accepts what the scanner refuses (%v): %q", err, raw)
+			}
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Reason == "" || e.Field == "" {
 				t.Fatalf("error %v is not a complete *Error", err)
 			}
 			return
+		}
+		// The scanner must agree with encoding/json wherever encoding/json accepts the record.
+		if raw, ok := gunzip(data); ok {
+			var ref Message
+			if json.Unmarshal(raw, &ref) == nil && ref.validate() == nil && !sameMessage(&ref, &m) {
+				t.Fatalf("scanner and encoding/json differ:\n%+v\n%+v", m, ref)
+			}
 		}
 		again, err := Encode(&m)
 		if err != nil {
@@ -151,6 +170,21 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the message: %+v vs %+v", m, m2)
 		}
 	})
+}
+
+func gunzip(data []byte) ([]byte, bool) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, false
+	}
+	zr.Multistream(false)
+	b, err := io.ReadAll(io.LimitReader(zr, 1<<20))
+	return b, err == nil && len(b) < 1<<20
+}
+
+func sameMessage(a, b *Message) bool {
+	return a.MessageType == b.MessageType && a.Owner == b.Owner && a.LogGroup == b.LogGroup && a.LogStream == b.LogStream &&
+		slices.Equal(a.SubscriptionFilters, b.SubscriptionFilters) && slices.Equal(a.LogEvents, b.LogEvents)
 }
 
 func BenchmarkDecode(b *testing.B) {
@@ -177,4 +211,34 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+}
+
+// FuzzScan compares the JSON scanner with encoding/json on the uncompressed document: where
+// encoding/json decodes a valid record, the scanner must decode the same message.
+func FuzzScan(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(awsExample))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var sc scanner
+		sc.b = raw
+		var m Message
+		err := sc.message(&m)
+		var ref Message
+		refErr := json.Unmarshal(raw, &ref)
+		if refErr == nil && ref.validate() == nil {
+			if err != nil {
+				t.Fatalf("encoding/json accepts what the scanner refuses (%v): %q", err, raw)
+			}
+			if !sameMessage(&ref, &m) {
+				t.Fatalf("scanner and encoding/json differ on %q:\n%+v\n%+v", raw, m, ref)
+			}
+		}
+	})
 }
