@@ -92,7 +92,11 @@ type replica struct {
 }
 
 func newWorld(t *testing.T, shards ...lease.Shard) *world {
-	srv, err := dynamoemu.New(dynamoemu.Config{})
+	return newWorldWith(t, dynamoemu.Config{}, shards...)
+}
+
+func newWorldWith(t *testing.T, cfg dynamoemu.Config, shards ...lease.Shard) *world {
+	srv, err := dynamoemu.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +449,8 @@ func TestParentsBeforeChildren(t *testing.T) {
 
 func TestFaultyTableKeepsOneOwner(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, shards(6)...)
+		// Half the eventually consistent reads stale: the coordinator must not rely on them.
+		w := newWorldWith(t, dynamoemu.Config{StaleReadProbability: 0.5, Seed: 3}, shards(6)...)
 		for _, op := range []string{dynamoemu.OpUpdateItem, dynamoemu.OpScan} {
 			if err := w.srv.SetFault(op, emufault.Fault{Kind: emufault.InternalError, Probability: 0.15}); err != nil {
 				t.Fatal(err)
@@ -467,6 +472,24 @@ func TestFaultyTableKeepsOneOwner(t *testing.T) {
 		a.stop()
 		b.stop()
 		c.stop()
+		w.exact()
+	})
+}
+
+func TestJoiningReplicaGetsItsShare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t, shards(6)...)
+		a, b, c := w.start("a"), w.start("b"), w.start("c")
+		time.Sleep(2 * time.Minute)
+		d := w.start("d")
+		time.Sleep(2 * time.Minute)
+		got := owned(a, b, c, d)
+		if slices.Max(got)-slices.Min(got) > 1 || got[0]+got[1]+got[2]+got[3] != 6 || got[3] == 0 {
+			t.Fatalf("after d joined: %v, want 6 leases spread within one", got)
+		}
+		for _, r := range []*replica{a, b, c, d} {
+			r.stop()
+		}
 		w.exact()
 	})
 }
