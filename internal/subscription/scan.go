@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -83,6 +84,27 @@ func (s *scanner) str() (string, error) {
 	}
 	s.i++
 	start := s.i
+	// Fast path, the common case: no escape before the closing quote. IndexByte is vectorised.
+	if j := bytes.IndexByte(s.b[start:], '"'); j >= 0 {
+		raw := s.b[start : start+j]
+		if bytes.IndexByte(raw, '\\') < 0 {
+			if printableASCII(raw) {
+				s.i = start + j + 1
+				return unsafe.String(unsafe.SliceData(raw), len(raw)), nil
+			}
+			ctl := false
+			for _, c := range raw {
+				ctl = ctl || c < 0x20
+			}
+			if !ctl {
+				s.i = start + j + 1
+				if utf8.Valid(raw) {
+					return unsafe.String(unsafe.SliceData(raw), len(raw)), nil
+				}
+				return s.unescape(raw)
+			}
+		}
+	}
 	clean := true
 	for s.i < len(s.b) {
 		c := s.b[s.i]
@@ -104,6 +126,25 @@ func (s *scanner) str() (string, error) {
 		}
 	}
 	return "", s.fail("unterminated string")
+}
+
+// printableASCII reports whether every byte is in 0x20..0x7f (no control character, no UTF-8
+// to check), eight bytes at a time.
+func printableASCII(b []byte) bool {
+	const lo, hi = 0x2020202020202020, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if ((x-lo)&^x|x)&hi != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) unescape(raw []byte) (string, error) {
