@@ -636,8 +636,8 @@ func (r *shardReader) checkpoint(ctx context.Context, cp string) error {
 // finish: the shard is closed and read to its end; once every batch is settled, checkpoint
 // SHARD_END so that its children may be taken.
 func (r *shardReader) finish(ctx context.Context) error {
-	if err := r.settle(ctx, true); err != nil {
-		return nil
+	if err := r.settle(ctx, true); err != nil || len(r.queue) > 0 || r.toCkpt != "" {
+		return nil // lost, or stopped before every batch was settled and checkpointed: not the end yet
 	}
 	for {
 		err := r.h.Checkpoint(ctx, lease.ShardEnd)
