@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: build test lint vet fuzz-smoke bench demo
+.PHONY: build test lint vet fuzz-smoke bench demo release
 
 build:
 	$(GO) build -o bin/flowd ./cmd/flowd
@@ -23,3 +23,8 @@ bench:
 
 demo:
 	$(GO) run ./cmd/flowd demo
+
+# A release in dist/: static linux/amd64 and arm64 binaries, the image (buildah), the Helm
+# chart and SHA256SUMS; publishes nothing (.github/workflows/release.yml does, on a tag).
+release:
+	bash scripts/release.sh

@@ -202,3 +202,34 @@ func stringVarDeclared(t *testing.T, dir, name string) bool {
 	}
 	return false
 }
+
+// TestReleaseBuildsAsTheDockerfile checks scripts/release.sh builds its binaries with the
+// Dockerfile's flags (the same -ldflags, -trimpath, no cgo), for linux/amd64 and arm64, so the
+// released binaries are the image's binary for each architecture.
+func TestReleaseBuildsAsTheDockerfile(t *testing.T) {
+	var goBuild string
+	for _, run := range dockerfileStages(t)[0].args("RUN") {
+		if strings.Contains(run, "go build") {
+			goBuild = run
+		}
+	}
+	docker := regexp.MustCompile(`-ldflags="([^"]+)"`).FindStringSubmatch(goBuild)
+	if docker == nil {
+		t.Fatalf("no -ldflags in the Dockerfile's go build: %s", goBuild)
+	}
+	script := string(readFile(t, "scripts/release.sh"))
+	release := regexp.MustCompile(`(?m)^ldflags="([^"]+)"$`).FindStringSubmatch(script)
+	if release == nil {
+		t.Fatal(`scripts/release.sh has no ldflags="..." line`)
+	}
+	// The Dockerfile's build arguments are the script's shell variables.
+	want := strings.NewReplacer("${VERSION}", "${version}", "${REVISION}", "${revision}").Replace(docker[1])
+	if release[1] != want {
+		t.Errorf("scripts/release.sh -ldflags %q, want the Dockerfile's %q", release[1], want)
+	}
+	for _, want := range []string{"CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath", "arches=(amd64 arm64)", "sha256sum", "helm\" package", "bud "} {
+		if !strings.Contains(script, want) {
+			t.Errorf("scripts/release.sh lacks %q", want)
+		}
+	}
+}

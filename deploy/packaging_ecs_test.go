@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/flowd-dev/flowd/internal/config"
 )
@@ -173,8 +174,8 @@ func TestECSTaskDefinitionRunsFlowdSafely(t *testing.T) {
 	if len(flowd.PortMappings) != 1 || aws.ToInt32(flowd.PortMappings[0].ContainerPort) != 9820 {
 		t.Errorf("flowd: port mappings %+v, want 9820", flowd.PortMappings)
 	}
-	if got := strings.Join(flowd.Command, " "); !strings.HasPrefix(got, "run --config.file=/etc/flowd/flowd.yaml") {
-		t.Errorf("flowd: command %q", got)
+	if got := strings.Join(flowd.Command, " "); !strings.HasPrefix(got, "run --config.env=FLOWD_CONFIG") || strings.Contains(got, "--config.file") {
+		t.Errorf("flowd: command %q, want run --config.env=FLOWD_CONFIG (the config from the task's secret, no file)", got)
 	}
 	mounts := map[string]bool{}
 	for _, m := range flowd.MountPoints {
@@ -182,9 +183,6 @@ func TestECSTaskDefinitionRunsFlowdSafely(t *testing.T) {
 	}
 	if ro, ok := mounts["/var/lib/flowd"]; !ok || ro {
 		t.Error("flowd: the checkpoint needs a writable volume at /var/lib/flowd")
-	}
-	if ro, ok := mounts["/etc/flowd"]; !ok || !ro {
-		t.Error("flowd: the config volume should be mounted read-only at /etc/flowd")
 	}
 	// The image has no shell: the health check must run flowd's own healthcheck subcommand
 	// against the port flowd serves.
@@ -196,35 +194,53 @@ func TestECSTaskDefinitionRunsFlowdSafely(t *testing.T) {
 	}
 }
 
-// TestECSConfigIsTheExampleConfig checks the config the task writes for flowd is
-// deploy/ecs/flowd.yaml (the one the image bakes in) and that flowd accepts it.
-func TestECSConfigIsTheExampleConfig(t *testing.T) {
+// ecrImage is an image in the account's own ECR registry: the only images a task in a private
+// subnet can pull with the VPC endpoints docs/deploy.md lists (ecr.api, ecr.dkr, s3).
+var ecrImage = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/`)
+
+// TestECSConfigComesFromSSM checks that flowd takes its config from an SSM parameter through
+// the task's secrets, with no sidecar: one container, from ECR, reading --config.env, and an
+// execution-role policy that grants ssm:GetParameters on exactly that parameter.
+func TestECSConfigComesFromSSM(t *testing.T) {
 	var td ecs.RegisterTaskDefinitionInput
 	if err := decodeJSONStrict(readFile(t, "deploy/ecs/task-definition.json"), &td); err != nil {
 		t.Fatal(err)
 	}
-	var passed string
-	for _, c := range td.ContainerDefinitions {
-		for _, kv := range c.Environment {
-			if aws.ToString(kv.Name) == "FLOWD_CONFIG" {
-				passed = aws.ToString(kv.Value)
-			}
+	if len(td.ContainerDefinitions) != 1 || aws.ToString(td.ContainerDefinitions[0].Name) != "flowd" {
+		t.Fatalf("%d containers, want flowd alone (no config sidecar)", len(td.ContainerDefinitions))
+	}
+	flowd := td.ContainerDefinitions[0]
+	if img := aws.ToString(flowd.Image); !ecrImage.MatchString(img) {
+		t.Errorf("image %q is not in the account's ECR registry", img)
+	}
+	for _, kv := range flowd.Environment {
+		if aws.ToString(kv.Name) == "FLOWD_CONFIG" {
+			t.Error("FLOWD_CONFIG is a plain environment value; it comes from secrets (SSM)")
 		}
 	}
-	if passed == "" {
-		t.Fatal("no container passes FLOWD_CONFIG")
+	if len(flowd.Secrets) != 1 || aws.ToString(flowd.Secrets[0].Name) != "FLOWD_CONFIG" {
+		t.Fatalf("secrets %+v, want FLOWD_CONFIG alone", flowd.Secrets)
 	}
-	if _, err := config.Load([]byte(passed)); err != nil {
-		t.Errorf("FLOWD_CONFIG: flowd rejects it: %v", err)
+	param := aws.ToString(flowd.Secrets[0].ValueFrom)
+	if !regexp.MustCompile(`^arn:aws:ssm:us-east-1:111122223333:parameter/.+`).MatchString(param) {
+		t.Errorf("FLOWD_CONFIG valueFrom %q, want the ARN of an SSM parameter of the task's account and Region", param)
 	}
-	var got, want any
-	if err := yaml.Unmarshal([]byte(passed), &got); err != nil {
-		t.Fatal(err)
+	var granted []string
+	for _, st := range readPolicy(t, "deploy/iam/ecs-task-execution-config-policy.json").Statement {
+		if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"ssm:GetParameters"}) {
+			t.Errorf("statement %s: %s %v, want Allow ssm:GetParameters", st.Sid, st.Effect, st.Action)
+		}
+		granted = append(granted, st.Resource...)
 	}
-	if err := yaml.Unmarshal(readFile(t, "deploy/ecs/flowd.yaml"), &want); err != nil {
-		t.Fatal(err)
+	if !slices.Equal(granted, []string{param}) {
+		t.Errorf("the execution-role policy grants ssm:GetParameters on %v, want exactly %s", granted, param)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("FLOWD_CONFIG differs from deploy/ecs/flowd.yaml:\n%v\nwant\n%v", got, want)
+	// docs/deploy.md stores deploy/ecs/flowd.yaml (which flowd accepts) in that parameter.
+	name := param[strings.Index(param, ":parameter")+len(":parameter"):]
+	if doc := string(readFile(t, "docs/deploy.md")); !strings.Contains(doc, "aws ssm put-parameter --name "+name+" --type String --value file://deploy/ecs/flowd.yaml") {
+		t.Errorf("docs/deploy.md does not show how to store deploy/ecs/flowd.yaml in %s", name)
+	}
+	if _, err := config.Load(readFile(t, "deploy/ecs/flowd.yaml")); err != nil {
+		t.Errorf("deploy/ecs/flowd.yaml: flowd rejects it: %v", err)
 	}
 }

@@ -75,9 +75,15 @@ func TestShippedConfigsLoad(t *testing.T) {
 	}
 }
 
-func TestDeploymentPod(t *testing.T) {
+// TestStatefulSetPod checks the default rendering: one StatefulSet pod whose checkpoint is on
+// its own claim (volumeClaimTemplates, kept on uninstall), so helm upgrade and config changes
+// do not lose it; no Deployment.
+func TestStatefulSetPod(t *testing.T) {
 	objs := manifests(t)
-	for _, kind := range []string{"ServiceAccount", "ConfigMap", "Service", "Deployment"} {
+	if objs["Deployment"] != nil || objs["PersistentVolumeClaim"] != nil {
+		t.Error("deploy/kubernetes/flowd.yaml has a Deployment or a chart-managed claim; flowd runs as a StatefulSet with volumeClaimTemplates")
+	}
+	for _, kind := range []string{"ServiceAccount", "ConfigMap", "Service", "StatefulSet"} {
 		if objs[kind] == nil {
 			t.Fatalf("deploy/kubernetes/flowd.yaml has no %s", kind)
 		}
@@ -85,13 +91,17 @@ func TestDeploymentPod(t *testing.T) {
 	if got := digString(t, objs["ServiceAccount"], "metadata", "annotations", "eks.amazonaws.com/role-arn"); !strings.HasPrefix(got, "arn:aws:iam::") {
 		t.Errorf("ServiceAccount IRSA annotation %q, want a role ARN", got)
 	}
-	dep := objs["Deployment"]
+	dep := objs["StatefulSet"]
 	checks := []struct {
 		path []any
 		want any
 	}{
 		{[]any{"spec", "replicas"}, 1},
-		{[]any{"spec", "strategy", "type"}, "Recreate"},
+		{[]any{"spec", "updateStrategy", "type"}, "RollingUpdate"},
+		{[]any{"spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"}, "Retain"},
+		{[]any{"spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"}, "Retain"},
+		{[]any{"spec", "volumeClaimTemplates", 0, "metadata", "name"}, "checkpoint"},
+		{[]any{"spec", "volumeClaimTemplates", 0, "spec", "accessModes", 0}, "ReadWriteOnce"},
 		{[]any{"spec", "template", "spec", "securityContext", "runAsNonRoot"}, true},
 		{[]any{"spec", "template", "spec", "securityContext", "runAsUser"}, 65532},
 		{[]any{"spec", "template", "spec", "containers", 0, "securityContext", "readOnlyRootFilesystem"}, true},
@@ -107,11 +117,11 @@ func TestDeploymentPod(t *testing.T) {
 	for _, c := range checks {
 		got, err := dig(dep, c.path...)
 		if err != nil {
-			t.Errorf("Deployment: %v", err)
+			t.Errorf("StatefulSet: %v", err)
 			continue
 		}
 		if got != c.want {
-			t.Errorf("Deployment %v = %v, want %v", c.path, got, c.want)
+			t.Errorf("StatefulSet %v = %v, want %v", c.path, got, c.want)
 		}
 	}
 	mounts, _ := dig(dep, "spec", "template", "spec", "containers", 0, "volumeMounts")
@@ -122,6 +132,13 @@ func TestDeploymentPod(t *testing.T) {
 	for _, want := range []string{"/etc/flowd", "/var/lib/flowd"} {
 		if !slices.Contains(paths, want) {
 			t.Errorf("no volume mounted at %s (mounts %v)", want, paths)
+		}
+	}
+	// The checkpoint mount comes from the claim template, not from a pod volume (an emptyDir).
+	volumes, _ := dig(dep, "spec", "template", "spec", "volumes")
+	for _, v := range volumes.([]any) {
+		if digString(t, v, "name") == "checkpoint" {
+			t.Errorf("the pod has its own checkpoint volume %v; it must come from volumeClaimTemplates", v)
 		}
 	}
 	if got, _ := dig(objs["Service"], "spec", "ports", 0, "port"); got != 9820 {
@@ -169,6 +186,30 @@ func TestChartRulesAreTheShippedRules(t *testing.T) {
 	for name := range want {
 		if !got[name] {
 			t.Errorf("deploy/prometheus rule file %s is missing from the chart: run scripts/render-k8s.sh", name)
+		}
+	}
+}
+
+// TestChartDashboardsAreTheShippedDashboards checks the chart's copy of the Grafana dashboards
+// (for its dashboards ConfigMap) is byte for byte deploy/grafana/dashboards.
+func TestChartDashboardsAreTheShippedDashboards(t *testing.T) {
+	src, err := filepath.Glob(filepath.Join(repoRoot, "deploy", "grafana", "dashboards", "*.json"))
+	if err != nil || len(src) == 0 {
+		t.Fatalf("no dashboards in deploy/grafana/dashboards: %v", err)
+	}
+	copies, err := filepath.Glob(filepath.Join(repoRoot, "deploy", "helm", "flowd", "files", "dashboards", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(copies) != len(src) {
+		t.Errorf("the chart has %d dashboards, deploy/grafana/dashboards %d: run scripts/render-k8s.sh", len(copies), len(src))
+	}
+	for _, path := range src {
+		name := filepath.Base(path)
+		want := readFile(t, filepath.Join("deploy", "grafana", "dashboards", name))
+		got, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "helm", "flowd", "files", "dashboards", name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("chart's files/dashboards/%s differs from deploy/grafana/dashboards (or is missing): run scripts/render-k8s.sh", name)
 		}
 	}
 }

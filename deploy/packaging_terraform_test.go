@@ -15,10 +15,12 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// Terraform itself cannot be installed here, so the module is checked with the HCL library
-// Terraform is built on: every file parses and is in `terraform fmt` layout, and the values
-// that must agree with flowd (the log format, the aggregation interval, the IAM actions) are
-// read from the syntax tree and evaluated where they are literals.
+// These tests need no terraform binary: the module is checked with the HCL library Terraform
+// is built on: every file parses and is in `terraform fmt` layout, and the values that must
+// agree with flowd (the log format, the aggregation interval, the IAM actions) are read from
+// the syntax tree and evaluated where they are literals. Where a terraform binary and a
+// provider mirror are present, scripts/ci.d/70-packaging.sh also runs terraform fmt -check,
+// init, validate and terraform test (deploy/terraform/tests, a mocked provider).
 
 // terraformFiles parses every .tf file of the module and its examples.
 func terraformFiles(t *testing.T) map[string]*hclsyntax.Body {
@@ -143,9 +145,29 @@ func TestTerraformFlowLogFeedsFlowd(t *testing.T) {
 	if v := literal(t, flowLog, "log_destination_type"); v.AsString() != "cloud-watch-logs" {
 		t.Errorf("log_destination_type = %q, want cloud-watch-logs", v.AsString())
 	}
-	for _, ref := range []string{"var.log_format", "aws_cloudwatch_log_group.flow_logs.name"} {
-		if !refersTo(findBlock(t, bodies, "output", "flowd_config"), "value", ref) {
-			t.Errorf("output flowd_config does not use %s", ref)
+	if !refersTo(findBlock(t, bodies, "output", "flowd_config"), "value", "local.flowd_config") {
+		t.Error("output flowd_config must be local.flowd_config (the same YAML the SSM parameter holds)")
+	}
+	var flowdConfig *hclsyntax.Block
+	for _, body := range bodies {
+		for _, b := range body.Blocks {
+			if _, ok := b.Body.Attributes["flowd_config"]; ok && b.Type == "locals" {
+				flowdConfig = b
+			}
+		}
+	}
+	if flowdConfig == nil {
+		t.Fatal("no local flowd_config")
+	}
+	for _, ref := range []string{"var.log_format", "var.log_group_name"} {
+		if !refersTo(flowdConfig, "flowd_config", ref) {
+			t.Errorf("local flowd_config does not use %s", ref)
+		}
+	}
+	// Both set-ups, new and existing, go through the one switch.
+	for _, typ := range [][]string{{"aws_cloudwatch_log_group", "flow_logs"}, {"aws_iam_role", "delivery"}, {"aws_iam_role_policy", "delivery"}, {"aws_flow_log", "vpc"}} {
+		if !refersTo(findBlock(t, bodies, "resource", typ...), "for_each", "local.flow_log") {
+			t.Errorf("resource %s.%s is not created through local.flow_log (var.create_flow_log)", typ[0], typ[1])
 		}
 	}
 	if !refersTo(findBlock(t, bodies, "resource", "aws_cloudwatch_log_group", "flow_logs"), "retention_in_days", "var.retention_in_days") {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the plain Kubernetes manifests in deploy/kubernetes/ from the Helm chart, after
 # copying the rule files of deploy/prometheus/ into the chart (files/prometheus/), which is
-# where the chart's PrometheusRule reads them: a chart cannot read files outside itself.
+# where the chart's PrometheusRule reads them, and the dashboards of deploy/grafana/dashboards/
+# (files/dashboards/, for the dashboards ConfigMap): a chart cannot read files outside itself.
 #
 #   scripts/render-k8s.sh           rewrite the copies and the manifests
 #   scripts/render-k8s.sh --check   change nothing; fail if either is out of date (CI)
@@ -29,6 +30,9 @@ for f in deploy/prometheus/*.yml deploy/prometheus/*.yaml; do
   name=$(basename "$f"); name=${name%.yaml}; name=${name%.yml}
   cp "$f" "$work/chart/files/prometheus/${name}.yml"
 done
+rm -rf "$work/chart/files/dashboards"
+mkdir -p "$work/chart/files/dashboards"
+cp deploy/grafana/dashboards/*.json "$work/chart/files/dashboards/"
 
 render() { # render OUT [helm args...]
   local out=$1; shift
@@ -49,9 +53,13 @@ render "$work/k8s/flowd-monitoring.yaml" \
 
 if [ "$mode" = --check ]; then
   status=0
-  mkdir -p "$chart/files/prometheus"
+  mkdir -p "$chart/files/prometheus" "$chart/files/dashboards"
   if ! diff -r -x .gitkeep "$chart/files/prometheus" "$work/chart/files/prometheus"; then
     echo "drift: $chart/files/prometheus differs from deploy/prometheus; run scripts/render-k8s.sh" >&2
+    status=1
+  fi
+  if ! diff -r -x .gitkeep "$chart/files/dashboards" "$work/chart/files/dashboards" >/dev/null; then
+    echo "drift: $chart/files/dashboards differs from deploy/grafana/dashboards; run scripts/render-k8s.sh" >&2
     status=1
   fi
   for f in "$work"/k8s/*.yaml; do
@@ -63,8 +71,9 @@ if [ "$mode" = --check ]; then
   exit $status
 fi
 
-rm -rf "$chart/files/prometheus"
+rm -rf "$chart/files/prometheus" "$chart/files/dashboards"
 cp -r "$work/chart/files/prometheus" "$chart/files/prometheus"
+cp -r "$work/chart/files/dashboards" "$chart/files/dashboards"
 # Keep the directory in git even before any rule file exists.
 touch "$chart/files/prometheus/.gitkeep"
 mkdir -p deploy/kubernetes

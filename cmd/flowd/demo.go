@@ -21,8 +21,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/prometheus/exporter-toolkit/web"
-	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -30,13 +29,16 @@ import (
 	"github.com/flowd-dev/flowd/internal/awshttp"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
+	"github.com/flowd-dev/flowd/internal/emulator/ec2emu"
+	"github.com/flowd-dev/flowd/internal/inventory"
 	"github.com/flowd-dev/flowd/internal/parse"
 	"github.com/flowd-dev/flowd/internal/simulate"
 )
 
 const (
-	demoGroup  = "/flowd/demo/vpc-flow-logs"
-	demoRegion = "us-east-1"
+	demoGroup    = "/flowd/demo/vpc-flow-logs"
+	demoTGWGroup = "/flowd/demo/tgw-flow-logs" // a transit gateway's flow log (no action field)
+	demoRegion   = "us-east-1"
 )
 
 // demoConfig is the flowd config of the demo. Delivery in the demo takes 5-20 s after each
@@ -45,25 +47,39 @@ const (
 // checkpoint lives in a directory of its own run (the emulator starts empty every time), so the
 // demo shows what production does: metrics publish what the last checkpoint committed. Where no
 // temporary directory can be made (a read-only image without /tmp), it runs without one.
+//
+// The VPC's source is discovered: the EC2 emulator holds the simulated VPC's flow log (into
+// %[1]s, with the simulator's exact format), so the demo shows what discover: flow_logs does
+// against AWS, and the inventory names every interface (flowd_interface_info) and the top-K
+// addresses (flowd_address_info, AWS services from a generated ip-ranges file).
 const demoConfig = `sources:
-  - log_group: %s
-    region: %s
-    endpoint: %s
+  - discover: flow_logs
+    region: %[2]s
+    endpoint: %[3]s
+    ec2_endpoint: %[8]s
+  - log_group: %[6]s
+    region: %[2]s
+    endpoint: %[3]s
+    log_format: "%[7]s"
 ingest:
   poll_interval: 5s
   max_delay: 2m
   late_grace: 15s
   early_passes: [30s, 1m, 90s]
   max_defer: 0s
-  start_position: -%s
+  start_position: -%[4]s
 checkpoint:
-  path: %s
+  path: %[5]s
   interval: 2s
+inventory:
+  refresh_interval: 30s
+  requests_per_second: 20
+  ip_ranges_file: %[9]s
 `
 
 type demoCommand struct {
 	common            *commonFlags
-	web               *web.FlagConfig
+	web               *webFlags
 	emulatorAddr      *string
 	scenario          *string
 	interfaces        *int
@@ -72,12 +88,15 @@ type demoCommand struct {
 	stopAfter         *time.Duration
 	out, err          io.Writer
 	simulatorFinished atomic.Bool
+	// names are the EC2 Name tags of the simulated interfaces' instances, by interface id: what
+	// the inventory must report in flowd_interface_info (served in /-/demo/truth).
+	names map[string]string
 }
 
 func newDemoCommand(c *kingpin.CmdClause, common *commonFlags, stdout, stderr io.Writer) *demoCommand {
 	return &demoCommand{
 		common:       common,
-		web:          kingpinflag.AddFlags(c, defaultListen),
+		web:          addWebFlags(c, false),
 		emulatorAddr: c.Flag("demo.emulator-address", "Address of the CloudWatch Logs emulator, for the AWS CLI or your own tools.").Default("127.0.0.1:4566").String(),
 		scenario:     c.Flag("demo.scenario", "Traffic scenario: "+strings.Join(simulate.ScenarioNames(), ", ")+".").Default(simulate.ScenarioDemo).Enum(simulate.ScenarioNames()...),
 		interfaces:   c.Flag("demo.interfaces", "Network interfaces in the simulated VPC.").Default("20").Int(),
@@ -95,6 +114,7 @@ func (c *demoCommand) exec() int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
+	logStarting(log)
 	if err := c.run(log); err != nil {
 		log.Error("demo failed", zap.Error(err))
 		return 1
@@ -119,11 +139,19 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		defer cancel()
 		_ = stopEmu(sctx)
 	}()
-	if err := emu.CreateLogGroup(demoGroup); err != nil && !errors.Is(err, emulator.ErrResourceAlreadyExists) {
-		return fmt.Errorf("emulator: %w", err)
+	for _, group := range []string{demoGroup, demoTGWGroup} {
+		if err := emu.CreateLogGroup(group); err != nil && !errors.Is(err, emulator.ErrResourceAlreadyExists) {
+			return fmt.Errorf("emulator: %w", err)
+		}
 	}
 
 	sim, err := c.simulator()
+	if err != nil {
+		return err
+	}
+	tc := simulate.DefaultTGWConfig()
+	tc.Seed, tc.Start, tc.Region = *c.seed, time.Now().Add(-*c.backfill).Truncate(time.Minute), demoRegion
+	tgw, err := simulate.NewTransitGateway(tc)
 	if err != nil {
 		return err
 	}
@@ -135,27 +163,53 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	tgwSink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds, HTTPClient: awshttp.New(),
+	}), demoTGWGroup)
+	if err != nil {
+		return err
+	}
 
-	checkpointPath := `""`
+	ec2URL, stopEC2, err := c.startEC2(sim)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = stopEC2(sctx)
+	}()
+
+	checkpointPath, rangesPath := `""`, `""`
 	if stateDir, err := os.MkdirTemp("", "flowd-demo-"); err != nil {
-		log.Warn("demo runs without a checkpoint: no temporary directory", zap.Error(err))
+		log.Warn("demo runs without a checkpoint or AWS address names: no temporary directory", zap.Error(err))
 	} else {
 		defer func() { _ = os.RemoveAll(stateDir) }()
 		checkpointPath = filepath.Join(stateDir, "checkpoint")
+		if p, err := writeDemoIPRanges(stateDir); err != nil {
+			log.Warn("demo runs without AWS address names", zap.Error(err))
+		} else {
+			rangesPath = p
+		}
 	}
 	cfg, err := config.Load(fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
-		config.Duration(*c.backfill+5*time.Minute), checkpointPath))
+		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat, ec2URL, rangesPath))
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	a, err := app.New(cfg, log, app.Options{
-		ListenAddresses: *c.web.WebListenAddresses,
-		WebConfigFile:   *c.web.WebConfigFile,
+		ListenAddresses: *c.web.toolkit.WebListenAddresses,
+		WebConfigFile:   *c.web.toolkit.WebConfigFile,
+		Web:             c.web.options(),
 		Pprof:           *c.common.pprof,
 		Build:           buildInfo(),
 		// The readers' HTTP client is ingest's own (internal/awshttp around the loaded config's).
-		Clients:  app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
-		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim)},
+		Clients: app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
+		EC2Clients: func(_ context.Context, r config.InventoryRule) (inventory.API, error) {
+			return ec2.New(ec2.Options{Region: demoRegion, BaseEndpoint: aws.String(r.AWS.Endpoint), Credentials: creds,
+				Retryer: aws.NopRetryer{}, HTTPClient: awshttp.New()}), nil
+		},
+		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim, tgw)},
 		StatusLines: func() []string {
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
 		},
@@ -174,7 +228,12 @@ func (c *demoCommand) run(log *zap.Logger) error {
 			sctx, cancel = context.WithTimeout(gctx, *c.stopAfter)
 			defer cancel()
 		}
-		err := sim.Run(sctx, simulate.SystemClock{}, sink)
+		tg, tctx := errgroup.WithContext(sctx)
+		tg.Go(func() error { return tgw.Run(tctx, simulate.SystemClock{}, tgwSink) })
+		err := sim.Run(tctx, simulate.SystemClock{}, sink)
+		if terr := tg.Wait(); err == nil {
+			err = terr
+		}
 		if err == nil && gctx.Err() == nil {
 			c.simulatorFinished.Store(true)
 			log.Info("simulator stopped delivering (--demo.stop-after)")
@@ -182,6 +241,54 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		return err
 	})
 	return g.Wait()
+}
+
+// startEC2 serves the simulated VPC's EC2 view (its flow log into the demo group, with the
+// simulator's exact format) on a free port, and keeps the names it gives the interfaces.
+func (c *demoCommand) startEC2(sim *simulate.Simulator) (string, func(context.Context) error, error) {
+	srv, err := ec2emu.New(ec2emu.Config{Region: demoRegion})
+	if err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	inv := ec2emu.FromSimulator(sim, ec2emu.SeedOptions{Region: demoRegion, LogGroup: demoGroup, LogFormat: sim.Format().String(), MaxAggregationInterval: 60})
+	if err := srv.Load(inv); err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	instanceName := map[string]string{}
+	for _, in := range inv.Instances {
+		for _, tag := range in.Tags {
+			if tag.Key == "Name" {
+				instanceName[in.ID] = tag.Value
+			}
+		}
+	}
+	c.names = map[string]string{}
+	for _, f := range sim.Interfaces() {
+		c.names[f.ID] = instanceName[f.InstanceID]
+	}
+	url, stop, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("ec2 emulator: %w", err)
+	}
+	return url, stop, nil
+}
+
+// writeDemoIPRanges writes an ip-ranges.json of the simulator's AWS services into dir.
+func writeDemoIPRanges(dir string) (string, error) {
+	var ranges []inventory.IPRange
+	for _, p := range simulate.AWSServicePrefixes() {
+		ranges = append(ranges, inventory.IPRange{Prefix: p.Prefix, Service: p.Service, Region: demoRegion})
+	}
+	path := filepath.Join(dir, "ip-ranges.json")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := inventory.WriteIPRanges(f, ranges, time.Now()); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }
 
 // simulator configures the simulated VPC with demo delivery delays and a backfill.
@@ -209,6 +316,17 @@ type truth struct {
 	ByAction    map[string]truthCounts `json:"by_action"`
 	ByInterface map[string]uint64      `json:"flows_by_action_interface"`
 	Records     map[string]uint64      `json:"records_by_status"`
+	// InterfaceNames are the names the EC2 emulator gives the simulated interfaces; LogGroup
+	// and LogFormat are the simulated VPC flow log's group and exact format.
+	InterfaceNames map[string]string `json:"interface_names"`
+	LogGroup       string            `json:"log_group"`
+	LogFormat      string            `json:"log_format"`
+	// TGW is what the transit gateway simulator delivered into demoTGWGroup.
+	TGW struct {
+		Flows        uint64            `json:"flows"`
+		ByAttachment map[string]uint64 `json:"flows_by_attachment"`
+		Lost         map[string]uint64 `json:"packets_lost_by_attachment_reason"`
+	} `json:"tgw"`
 }
 
 // truthCounts are simulate.Counts with JSON names.
@@ -218,14 +336,25 @@ type truthCounts struct {
 	Bytes   uint64 `json:"bytes"`
 }
 
-func (c *demoCommand) truthHandler(sim *simulate.Simulator) http.Handler {
+func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.TransitGateway) http.Handler {
 	actions := map[parse.Action]string{parse.ActionAccept: "accept", parse.ActionReject: "reject", parse.ActionNone: "none"}
 	statuses := map[parse.LogStatus]string{parse.LogStatusOK: "ok", parse.LogStatusNoData: "nodata", parse.LogStatusSkipData: "skipdata", parse.LogStatusNone: "none"}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		complete := c.simulatorFinished.Load() // read before the truth, so complete never covers more than it says
-		d := sim.Delivered()
+		d, td := sim.Delivered(), tgw.Delivered()
 		t := truth{Complete: complete, Events: d.Events, ByAction: map[string]truthCounts{},
-			ByInterface: map[string]uint64{}, Records: map[string]uint64{}}
+			ByInterface: map[string]uint64{}, Records: map[string]uint64{}, InterfaceNames: c.names,
+			LogGroup: demoGroup, LogFormat: sim.Format().String()}
+		t.TGW.ByAttachment, t.TGW.Lost = map[string]uint64{}, map[string]uint64{}
+		for id, n := range td.ByAttachment {
+			t.TGW.Flows += n.Flows
+			t.TGW.ByAttachment[id] = n.Flows
+		}
+		for id, m := range td.Lost {
+			for reason, n := range m {
+				t.TGW.Lost[id+"/"+reason] = n
+			}
+		}
 		for a, n := range d.ByAction {
 			t.ByAction[actions[a]] = truthCounts{Flows: n.Flows, Packets: n.Packets, Bytes: n.Bytes}
 		}
@@ -272,9 +401,10 @@ PromQL to try (point Prometheus at %[3]s/metrics):
   sum by (action) (rate(flowd_flows_total[1m]))
   topk(5, sum by (port) (rate(flowd_flows_total{action="reject"}[5m])))
   flowd_window_scan_candidate_ports{window="5m"}
+  sum by (tgw_attachment_id, reason) (rate(flowd_tgw_packets_lost_total[5m]))   (transit gateway %[8]s)
 
 Ctrl-C stops.
-`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill)
+`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill, demoTGWGroup)
 	if f, ok := c.out.(*os.File); ok {
 		_ = f.Sync()
 	}

@@ -57,7 +57,14 @@ type demoTruth struct {
 	ByAction map[string]struct {
 		Flows, Packets, Bytes float64
 	} `json:"by_action"`
-	ByInterface map[string]float64 `json:"flows_by_action_interface"`
+	ByInterface    map[string]float64 `json:"flows_by_action_interface"`
+	InterfaceNames map[string]string  `json:"interface_names"`
+	LogGroup       string             `json:"log_group"`
+	TGW            struct {
+		Flows        float64            `json:"flows"`
+		ByAttachment map[string]float64 `json:"flows_by_attachment"`
+		Lost         map[string]float64 `json:"packets_lost_by_attachment_reason"`
+	} `json:"tgw"`
 }
 
 func getTruth(t *testing.T, base string) demoTruth {
@@ -123,9 +130,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Fatalf("flowd demo exited early: %v\n%s", err, stdout.String())
 		case <-time.After(250 * time.Millisecond):
 		}
-		if _, err := httpClient.Get(base + "/-/healthy"); err != nil {
+		resp, err := httpClient.Get(base + "/-/healthy")
+		if err != nil {
 			continue // not serving yet
 		}
+		_ = resp.Body.Close()
 		tr := getTruth(t, base)
 		got := sums(t, base, "flowd_flows_total", "action")
 		last = got
@@ -134,8 +143,35 @@ func TestDemoEndToEnd(t *testing.T) {
 				t.Fatalf("%s flows %v exceed what the simulator delivered (%v): counted twice", a, got[a], tr.ByAction[a].Flows)
 			}
 		}
-		if !tr.Complete || got["accept"] != tr.ByAction["accept"].Flows || got["reject"] != tr.ByAction["reject"].Flows {
+		tgwFlows := sums(t, base, "flowd_tgw_flows_total", "tgw_attachment_id")
+		var tgwTotal float64
+		for _, n := range tgwFlows {
+			tgwTotal += n
+		}
+		if tgwTotal > tr.TGW.Flows {
+			t.Fatalf("transit gateway flows %v exceed what the simulator delivered (%v)", tgwTotal, tr.TGW.Flows)
+		}
+		if !tr.Complete || got["accept"] != tr.ByAction["accept"].Flows || got["reject"] != tr.ByAction["reject"].Flows ||
+			tgwTotal != tr.TGW.Flows {
 			continue
+		}
+		// Transit gateway records: by attachment and lost packets, never under an action.
+		for id, n := range tr.TGW.ByAttachment {
+			if tgwFlows[id] != n {
+				t.Errorf("transit gateway attachment %s: %v flows, truth %v", id, tgwFlows[id], n)
+			}
+		}
+		lost := exposition(base)
+		for k, n := range tr.TGW.Lost {
+			id, field, _ := strings.Cut(k, "/")
+			reason := strings.ReplaceAll(strings.TrimPrefix(field, "packets-lost-"), "-", "_")
+			series := fmt.Sprintf(`flowd_tgw_packets_lost_total{reason="%s",tgw_attachment_id="%s"}`, reason, id)
+			if lost[series] != n {
+				t.Errorf("%s = %v, truth %v", series, lost[series], n)
+			}
+		}
+		if tr.TGW.Flows == 0 || len(tr.TGW.Lost) == 0 {
+			t.Errorf("the transit gateway simulator delivered nothing to check: %+v", tr.TGW)
 		}
 		// Caught up: everything delivered is counted exactly once. Check the rest.
 		bytes := sums(t, base, "flowd_bytes_total", "action")
@@ -167,7 +203,30 @@ func TestDemoEndToEnd(t *testing.T) {
 		if got["accept"] == 0 || got["reject"] == 0 {
 			t.Errorf("want ACCEPT and REJECT flows, got %v", got)
 		}
-		t.Logf("flowd matches the truth: %v flows by action", got)
+		// Discovery found the demo's flow log (its records were counted with its exact format,
+		// above), and the inventory names every simulated interface.
+		m := exposition(base)
+		if len(tr.InterfaceNames) == 0 {
+			t.Error("the demo's truth lists no interface names")
+		}
+		for id, name := range tr.InterfaceNames {
+			found := false
+			for series, v := range m {
+				if strings.HasPrefix(series, "flowd_interface_info{") && strings.Contains(series, `interface_id="`+id+`"`) {
+					found = v == 1 && strings.Contains(series, `name="`+name+`"`) && strings.Contains(series, `owner="ec2_instance"`)
+					if !found {
+						t.Errorf("%s = %v, want name %q and owner ec2_instance", series, v, name)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no flowd_interface_info for simulated interface %s (%s)", id, name)
+			}
+		}
+		if fl := sums(t, base, "flowd_flow_log_info", "log_group"); fl[tr.LogGroup] != 1 {
+			t.Errorf("flowd_flow_log_info by log_group %v, want the demo's flow log into %s", fl, tr.LogGroup)
+		}
+		t.Logf("flowd matches the truth: %v flows by action; %d interfaces named", got, len(tr.InterfaceNames))
 		break
 	}
 	for _, want := range []string{"/metrics", "aws --region us-east-1 --endpoint-url", "sum by (action) (rate(flowd_flows_total[1m]))"} {

@@ -1,6 +1,6 @@
 // Command flowd reads VPC Flow Logs from CloudWatch Logs and serves them as Prometheus metrics.
 //
-//	flowd run --config.file=flowd.yaml   the daemon
+//	flowd run --config.file=flowd.yaml   the daemon (--config.env=NAME: the config from a variable)
 //	flowd demo                           a simulated VPC, a local CloudWatch Logs emulator, the real pipeline
 //	flowd analyze FILE...                offline summary of flow log files
 //	flowd check-config FILE...           validate configs and print the effective ones
@@ -31,31 +31,37 @@ type command interface {
 	exec() int
 }
 
+// commandFunc is a command that is one function.
+type commandFunc func() int
+
+func (f commandFunc) exec() int { return f() }
+
 func run(args []string, stdout, stderr io.Writer) int {
-	// analyze has flags of its own (standard flag package): hand it the raw arguments.
-	if len(args) > 0 && args[0] == "analyze" {
-		return analyze.Main(args[1:], os.Stdin, stdout, stderr)
-	}
 	a := kingpin.New("flowd", "VPC Flow Logs from CloudWatch Logs as Prometheus metrics.")
-	a.UsageWriter(stderr).ErrorWriter(stderr).HelpFlag.Short('h')
-	a.Terminate(nil)
+	a.UsageWriter(stdout).ErrorWriter(stderr).HelpFlag.Short('h')
+	a.Version(versionLine())
+	// Help (every form), --version and the help command print, then call Terminate (with 1 for
+	// help on an unknown command); the parse then goes on, so nothing may run after that.
+	terminated, failed := false, false
+	a.Terminate(func(code int) { terminated, failed = true, failed || code != 0 })
 	common := addCommonFlags(a)
 	commands := map[string]command{
 		"run":          newRunCommand(a.Command("run", "Run the daemon.").Default(), common, stderr),
 		"demo":         newDemoCommand(a.Command("demo", "Run a simulated VPC and a local CloudWatch Logs emulator with the real pipeline: metrics in seconds, no AWS account."), common, stdout, stderr),
+		"analyze":      commandFunc(analyze.Register(a.Command("analyze", analyze.Help), os.Stdin, stdout, stderr)),
 		"check-config": newCheckConfigCommand(a.Command("check-config", "Validate config files and print the effective config (secrets masked)."), stdout, stderr),
 		"version":      newVersionCommand(a.Command("version", "Print the version."), stdout),
 		"healthcheck":  newHealthcheckCommand(a.Command("healthcheck", "Exit 0 if a running flowd answers its health endpoint (for container health checks)."), stdout),
 	}
-	a.Command("analyze", "Summarise flow log files or standard input offline (flowd analyze -h for its flags).")
-	selected, err := a.Parse(args)
-	if err != nil {
+	selected, err := a.Parse(upgradeAnalyzeArgs(a, args, stderr))
+	switch {
+	case failed:
+		return 2
+	case terminated:
+		return 0
+	case err != nil:
 		a.Errorf("%v", err)
 		return 2
 	}
-	cmd, ok := commands[selected]
-	if !ok {
-		return 0 // --help
-	}
-	return cmd.exec()
+	return commands[selected].exec()
 }

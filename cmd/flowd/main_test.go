@@ -39,10 +39,12 @@ func TestCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: 0, out: "flowd dev"},
 		{name: "bad config", args: []string{"check-config", "../../internal/config/testdata/bad/unknown-key.yml"}, code: 1, err: `unknown key "log_grup"`},
 		{name: "missing config", args: []string{"check-config", "--config.file=/nonexistent.yaml"}, code: 1, err: "FAILED: read config"},
-		{name: "no file", args: []string{"check-config"}, code: 2, err: "name a file"},
+		{name: "no file", args: []string{"check-config"}, code: 2, err: "name a config"},
 		{name: "unknown flag", args: []string{"run", "--nope"}, code: 2, err: "unknown long flag '--nope'"},
 		{name: "run with bad config", args: []string{"run", "--config.file=../../internal/config/testdata/bad/no-sources.yml"}, code: 1},
-		{name: "analyze help", args: []string{"analyze", "-h"}, code: 0, err: "usage: flowd analyze"},
+		{name: "analyze help", args: []string{"analyze", "-h"}, code: 0, out: "usage: flowd analyze"},
+		{name: "help on an unknown command", args: []string{"help", "nope"}, code: 2, err: `expected command but got "nope"`},
+		{name: "version flag", args: []string{"--version"}, code: 0, out: "flowd dev (revision "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,6 +48,14 @@ data "aws_iam_policy_document" "flowd_trust" {
         variable = "aws:SourceAccount"
         values   = [statement.value]
       }
+
+      # Tasks of this account and Region only, as deploy/iam/trust-ecs-tasks.json (the
+      # confused-deputy guard AWS recommends for ecs-tasks.amazonaws.com).
+      condition {
+        test     = "ArnLike"
+        variable = "aws:SourceArn"
+        values   = ["arn:${local.partition}:ecs:${local.region}:${statement.value}:*"]
+      }
     }
   }
 }
@@ -56,7 +64,7 @@ data "aws_iam_policy_document" "flowd" {
   statement {
     sid       = "ReadFlowLogRecords"
     actions   = ["logs:FilterLogEvents"]
-    resources = concat(["${aws_cloudwatch_log_group.flow_logs.arn}:*"], [for arn in var.extra_log_group_arns : "${trimsuffix(arn, ":*")}:*"])
+    resources = concat(["${local.log_group_arn}:*"], [for arn in var.extra_log_group_arns : "${trimsuffix(arn, ":*")}:*"])
   }
 
   # Used only by log_group_prefix discovery; DescribeLogGroups cannot be scoped to one group.
@@ -93,4 +101,40 @@ resource "aws_iam_role_policy" "flowd" {
   name   = var.name
   role   = aws_iam_role.flowd.id
   policy = data.aws_iam_policy_document.flowd.json
+}
+
+# ECS: flowd's config in an SSM parameter, which the task definition passes to flowd as the
+# FLOWD_CONFIG secret (flowd run --config.env=FLOWD_CONFIG), and the policy the task execution
+# role needs to read it (deploy/iam/ecs-task-execution-config-policy.json).
+locals {
+  ecs_config = var.ecs_config_parameter_name == null ? toset([]) : toset([var.ecs_config_parameter_name])
+}
+
+resource "aws_ssm_parameter" "flowd_config" {
+  for_each = local.ecs_config
+
+  name        = each.key
+  description = "flowd.yaml for the flowd ECS task (the FLOWD_CONFIG secret)."
+  type        = "String"
+  value       = local.flowd_config
+  tags        = var.tags
+}
+
+data "aws_iam_policy_document" "ecs_execution_config" {
+  for_each = local.ecs_config
+
+  statement {
+    sid       = "ReadFlowdConfigParameter"
+    actions   = ["ssm:GetParameters"]
+    resources = [aws_ssm_parameter.flowd_config[each.key].arn]
+  }
+}
+
+resource "aws_iam_policy" "ecs_execution_config" {
+  for_each = local.ecs_config
+
+  name        = "${var.name}-ecs-execution-config"
+  description = "Lets the flowd ECS task execution role read flowd's config parameter."
+  policy      = data.aws_iam_policy_document.ecs_execution_config[each.key].json
+  tags        = var.tags
 }

@@ -1,21 +1,21 @@
 output "log_group_name" {
-  description = "Name of the flow log group."
-  value       = aws_cloudwatch_log_group.flow_logs.name
+  description = "Name of the flow log group (created, or the existing one with create_flow_log = false)."
+  value       = var.create_flow_log ? aws_cloudwatch_log_group.flow_logs["vpc"].name : var.log_group_name
 }
 
 output "log_group_arn" {
-  description = "ARN of the flow log group."
-  value       = aws_cloudwatch_log_group.flow_logs.arn
+  description = "ARN of the flow log group, without the \":*\" suffix."
+  value       = local.log_group_arn
 }
 
 output "flow_log_id" {
-  description = "ID of the VPC flow log."
-  value       = aws_flow_log.vpc.id
+  description = "ID of the VPC flow log; null with create_flow_log = false."
+  value       = var.create_flow_log ? aws_flow_log.vpc["vpc"].id : null
 }
 
 output "delivery_role_arn" {
-  description = "ARN of the role VPC Flow Logs uses to write to the log group."
-  value       = aws_iam_role.delivery.arn
+  description = "ARN of the role VPC Flow Logs uses to write to the log group; null with create_flow_log = false."
+  value       = var.create_flow_log ? aws_iam_role.delivery["vpc"].arn : null
 }
 
 output "flowd_role_arn" {
@@ -30,11 +30,10 @@ output "log_format" {
 
 # flowd.yaml for this flow log: the same log_format the flow log writes with.
 #   terraform output -raw flowd_config > flowd.yaml
-output "flowd_config" {
-  description = "flowd.yaml reading this flow log group with the flow log's own format."
-  value = yamlencode({
+locals {
+  flowd_config = yamlencode({
     sources = [{
-      log_group  = aws_cloudwatch_log_group.flow_logs.name
+      log_group  = var.log_group_name
       log_format = var.log_format
     }]
     checkpoint = {
@@ -42,4 +41,19 @@ output "flowd_config" {
       interval = "30s"
     }
   })
+}
+
+output "flowd_config" {
+  description = "flowd.yaml reading this flow log group with the flow log's own format."
+  value       = local.flowd_config
+}
+
+output "flowd_config_parameter_arn" {
+  description = "ARN of the SSM parameter holding flowd_config (the ECS task's FLOWD_CONFIG secret); null without ecs_config_parameter_name."
+  value       = var.ecs_config_parameter_name == null ? null : aws_ssm_parameter.flowd_config[var.ecs_config_parameter_name].arn
+}
+
+output "ecs_execution_config_policy_arn" {
+  description = "Policy to attach to the ECS task execution role so it can read the config parameter; null without ecs_config_parameter_name."
+  value       = var.ecs_config_parameter_name == null ? null : aws_iam_policy.ecs_execution_config[var.ecs_config_parameter_name].arn
 }

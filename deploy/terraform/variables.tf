@@ -4,13 +4,20 @@ variable "name" {
   default     = "flowd"
 }
 
+variable "create_flow_log" {
+  description = "Create the log group, the delivery role and the flow log. Set false when they already exist: the module then creates only flowd's role and policy, reading log_group_name (and extra_log_group_arns), and the flow log's format must be log_format."
+  type        = bool
+  default     = true
+}
+
 variable "vpc_id" {
-  description = "ID of the VPC whose traffic the flow log records."
+  description = "ID of the VPC whose traffic the flow log records; required with create_flow_log = true."
   type        = string
+  default     = null
 }
 
 variable "log_group_name" {
-  description = "Name of the CloudWatch Logs log group the flow log writes to and flowd reads."
+  description = "Name of the CloudWatch Logs log group the flow log writes to and flowd reads (created, or the existing one with create_flow_log = false)."
   type        = string
   default     = "/aws/vpc/flow-logs"
 }
@@ -64,6 +71,12 @@ variable "ecs_tasks" {
   description = "Let ECS tasks of this account assume flowd's role (set it as the task role)."
   type        = bool
   default     = false
+}
+
+variable "ecs_config_parameter_name" {
+  description = "Name of an SSM parameter (e.g. /flowd/config) to create holding flowd_config, for the ECS task's FLOWD_CONFIG secret, with a policy for the task execution role to read it. null creates neither."
+  type        = string
+  default     = null
 }
 
 variable "extra_log_group_arns" {

@@ -55,6 +55,8 @@ type mutable struct {
 	future   uint64
 	untimed  uint64
 
+	tgw tgwState // transit gateway records, counted apart (tgw.go)
+
 	hasEvents bool
 	newest    int64 // newest start seen (Unix seconds), valid when hasEvents
 	wmBucket  int64 // watermark / BucketWidth
@@ -96,6 +98,7 @@ func (a *Aggregator) newMutable(withServicePorts bool) mutable {
 	m := mutable{
 		ports:  newPortTable(a.cfg.MaxPorts),
 		ifaces: newIfaceTable(a.cfg.MaxInterfaces),
+		tgw:    newTGWState(a.cfg.MaxTGWAttachments, a.cfg.MaxPorts),
 		ring:   make([]bucket, ringLen(a.cfg.BucketWidth, time.Duration(a.maxBuckets)*a.cfg.BucketWidth, a.cfg.AllowedLateness)),
 	}
 	if withServicePorts {
@@ -151,6 +154,10 @@ func (a *Aggregator) iface(r *parse.Record) int32 {
 
 // add counts one record; now is the clock's time in Unix seconds. The caller holds the lock.
 func (a *Aggregator) add(r *parse.Record, now int64) {
+	if r.IsTransitGateway() {
+		a.addTGW(r)
+		return
+	}
 	switch r.LogStatus {
 	case parse.LogStatusNoData:
 		a.noData++

@@ -243,7 +243,7 @@ func TestStatusRecordsAndInvalid(t *testing.T) {
 	ok := flow("eni-a", ip("10.0.0.1"), ip("10.0.0.2"), 40000, 22, 6, 3, 300, T, parse.ActionReject)
 	without := func(f parse.Field) parse.Record {
 		r := ok
-		r.Present &^= 1 << f
+		r.Present = r.Present.Without(f)
 		if f == parse.FieldAction {
 			r.Action = parse.ActionNone
 		}

@@ -70,11 +70,11 @@ func TestServicePort(t *testing.T) {
 func TestServicePortMissingPort(t *testing.T) {
 	t.Parallel()
 	at := newAttributor(DefaultConfig())
-	r := parse.Record{Present: v2 &^ (1 << parse.FieldDstPort), Protocol: 6, SrcPort: 443}
+	r := parse.Record{Present: v2.Without(parse.FieldDstPort), Protocol: 6, SrcPort: 443}
 	if p, ok := at.servicePort(&r); ok {
 		t.Errorf("servicePort without dstport = %d, true; want false (never guessed)", p)
 	}
-	r = parse.Record{Present: v2 &^ (1 << parse.FieldDstPort), Protocol: 1}
+	r = parse.Record{Present: v2.Without(parse.FieldDstPort), Protocol: 1}
 	if p, ok := at.servicePort(&r); !ok || p != 0 {
 		t.Errorf("icmp without dstport = %d, %v; want 0, true", p, ok)
 	}

@@ -189,3 +189,34 @@ func BenchmarkTalkerSketch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddTGW measures counting transit gateway records (by attachment, port and lost
+// packets) with AddBatch, from records parsed by the real parser.
+func BenchmarkAddTGW(b *testing.B) {
+	f := parse.MustCompile(parse.TransitGatewayDefaultFormat)
+	const n = 4096
+	lines := make([]string, n)
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range lines {
+		lines[i] = fmt.Sprintf("6 TransitGatewayAttachment 123456789012 tgw-1 tgw-attach-%017d 123456789012 - vpc-1 - subnet-1 - eni-1 - use1-az1 - - 10.0.0.1 10.1.0.1 %d %d 6 %d %d %d %d OK IPv4 %d %d 0 0 2 us-east-1 %s - -",
+			r.IntN(64), 32768+r.IntN(20000), []int{443, 80, 5432}[r.IntN(3)], 1+r.IntN(100), 100+r.IntN(100000),
+			t0.Unix()-600, t0.Unix()-540, r.IntN(2), r.IntN(2), []string{"ingress", "egress"}[r.IntN(2)])
+	}
+	batch := make([]parse.Record, n)
+	for i, l := range lines {
+		if err := f.Parse(l, &batch[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	a, _ := newTestAggregator(b, nil)
+	a.AddBatch(batch) // every key seen: the loop measures the steady state
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := 0
+	m := startCPU()
+	for b.Loop() {
+		a.AddBatch(batch)
+		done += n
+	}
+	m.report(b, done)
+}

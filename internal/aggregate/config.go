@@ -42,6 +42,9 @@ type Config struct {
 	MaxPorts int
 	// MaxInterfaces caps the distinct interface ids; new ids past it fold into "other".
 	MaxInterfaces int
+	// MaxTGWAttachments caps the distinct transit gateway attachment ids; new ids past it fold
+	// into "other". 0 means 500.
+	MaxTGWAttachments int
 	// TopK is how many top talkers and top rejected sources a window reports.
 	TopK int
 	// HeavyHitterCapacity sets the accuracy of each bucket's heavy-hitter sketches: every key
@@ -136,6 +139,9 @@ func (c Config) Validate() error {
 		bad("MaxPorts", c.MaxPorts, fmt.Sprintf("must be between 1 and %d", maxKeys))
 	} else if 2*len(c.ServicePorts) > c.MaxPorts {
 		bad("MaxPorts", c.MaxPorts, fmt.Sprintf("must be at least twice len(ServicePorts) (%d): each service port takes a TCP and a UDP key", len(c.ServicePorts)))
+	}
+	if c.MaxTGWAttachments < 0 || c.MaxTGWAttachments > maxKeys {
+		bad("MaxTGWAttachments", c.MaxTGWAttachments, fmt.Sprintf("must be between 0 (the default) and %d", maxKeys))
 	}
 	if c.MaxInterfaces < 1 || c.MaxInterfaces > maxKeys {
 		bad("MaxInterfaces", c.MaxInterfaces, fmt.Sprintf("must be between 1 and %d", maxKeys))

@@ -9,18 +9,20 @@ type Counts struct {
 	Bytes   uint64
 }
 
-// add counts one flow record.
+// add counts one flow record. Sums saturate at 2^64-1 instead of wrapping (parse accepts
+// counts up to 2^63-1, so two records could otherwise wrap a sum to near zero): a saturated
+// counter is visibly wrong, a wrapped one is silently wrong and looks like a reset to rate().
 func (c *Counts) add(packets, bytes uint64) {
 	c.Flows++
-	c.Packets += packets
-	c.Bytes += bytes
+	c.Packets = satAdd(c.Packets, packets)
+	c.Bytes = satAdd(c.Bytes, bytes)
 }
 
-// plus adds o to c.
+// plus adds o to c, saturating like add.
 func (c *Counts) plus(o Counts) {
-	c.Flows += o.Flows
-	c.Packets += o.Packets
-	c.Bytes += o.Bytes
+	c.Flows = satAdd(c.Flows, o.Flows)
+	c.Packets = satAdd(c.Packets, o.Packets)
+	c.Bytes = satAdd(c.Bytes, o.Bytes)
 }
 
 func (c Counts) isZero() bool { return c == Counts{} }

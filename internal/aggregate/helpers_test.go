@@ -47,7 +47,7 @@ func newTestAggregator(t testing.TB, mutate func(*Config)) (*Aggregator, *fakeCl
 }
 
 // v2 are the fields of the default format.
-var v2 = parse.FieldSet(0).With(parse.FieldVersion).With(parse.FieldAccountID).With(parse.FieldInterfaceID).
+var v2 = parse.FieldSet{}.With(parse.FieldVersion).With(parse.FieldAccountID).With(parse.FieldInterfaceID).
 	With(parse.FieldSrcAddr).With(parse.FieldDstAddr).With(parse.FieldSrcPort).With(parse.FieldDstPort).
 	With(parse.FieldProtocol).With(parse.FieldPackets).With(parse.FieldBytes).With(parse.FieldStart).
 	With(parse.FieldEnd).With(parse.FieldAction).With(parse.FieldLogStatus)
@@ -68,7 +68,7 @@ func ip(s string) netip.Addr { return netip.MustParseAddr(s) }
 // statusRecord returns a NODATA or SKIPDATA record of iface.
 func statusRecord(iface string, status parse.LogStatus, start int64) parse.Record {
 	return parse.Record{
-		Present: parse.FieldSet(0).With(parse.FieldVersion).With(parse.FieldAccountID).With(parse.FieldInterfaceID).
+		Present: parse.FieldSet{}.With(parse.FieldVersion).With(parse.FieldAccountID).With(parse.FieldInterfaceID).
 			With(parse.FieldStart).With(parse.FieldEnd).With(parse.FieldLogStatus),
 		Version: 2, AccountID: "123456789012", InterfaceID: iface, Start: start, End: start + 60, LogStatus: status,
 	}
@@ -151,6 +151,6 @@ func (g *generator) next(r *parse.Record) {
 	}
 	if g.r.IntN(500) == 0 { // a broken record: action "-" on an OK record
 		r.Action = parse.ActionNone
-		r.Present &^= 1 << parse.FieldAction
+		r.Present = r.Present.Without(parse.FieldAction)
 	}
 }

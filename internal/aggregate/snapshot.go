@@ -51,6 +51,9 @@ type Snapshot struct {
 
 	// Windows are the sliding windows in the order of Config.Windows.
 	Windows []Window
+
+	// TGW counts the transit gateway records, which are in none of the above (see tgw.go).
+	TGW TGWSnapshot
 }
 
 // ReasonCount is a number of records not counted for one reason.
@@ -146,6 +149,7 @@ func (a *Aggregator) Snapshot() *Snapshot {
 type frozen struct {
 	mutable             // counters, keys and the windows' buckets; no lookup tables
 	portFold, ifaceFold Fold
+	tgwDistinct         uint64 // distinct attachment ids folded
 }
 
 // freeze copies what Snapshot reads; the caller holds the lock. Key lists are shared, not copied:
@@ -161,9 +165,11 @@ func (a *Aggregator) freeze() frozen {
 			flows:       m.flows, noData: m.noData, skipData: m.skipData, invalid: m.invalid,
 			late: m.late, future: m.future, untimed: m.untimed,
 			hasEvents: m.hasEvents, newest: m.newest, wmBucket: m.wmBucket,
+			tgw: m.tgw.freeze(),
 		},
-		portFold:  Fold{Records: m.ports.fold.records, DistinctKeys: m.ports.fold.distinct()},
-		ifaceFold: Fold{Records: m.ifaces.fold.records, DistinctKeys: m.ifaces.fold.distinct()},
+		tgwDistinct: m.tgw.attachments.fold.distinct(),
+		portFold:    Fold{Records: m.ports.fold.records, DistinctKeys: m.ports.fold.distinct()},
+		ifaceFold:   Fold{Records: m.ifaces.fold.records, DistinctKeys: m.ifaces.fold.distinct()},
 	}
 	if !m.hasEvents {
 		return f
@@ -200,6 +206,7 @@ func (a *Aggregator) snapshotOf(f *frozen, now time.Time) *Snapshot {
 		InterfaceFold: f.ifaceFold,
 		PortKeys:      len(f.ports.keys),
 		InterfaceKeys: len(f.ifaces.ids),
+		TGW:           f.tgw.snapshot(f.tgwDistinct),
 	}
 	if f.hasEvents {
 		s.Newest = time.Unix(f.newest, 0).UTC()

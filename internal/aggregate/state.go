@@ -40,6 +40,10 @@ type State struct {
 	Newest    int64 // Unix seconds
 	Watermark int64 // Unix seconds; may be ahead of Newest-AllowedLateness after Advance
 	Buckets   []StateBucket
+
+	// TGW holds the transit gateway counters; nil in states written before they existed (they
+	// then restart from zero).
+	TGW *StateTGW
 }
 
 // StatePort is one port key and its cumulative counts by action (ACCEPT, REJECT).
@@ -144,6 +148,7 @@ func (a *Aggregator) State() *State {
 		s.Buckets = append(s.Buckets, sb)
 	}
 	slices.SortFunc(s.Buckets, func(x, y StateBucket) int { return cmp.Compare(x.Num, y.Num) })
+	s.TGW = a.tgw.state()
 	return s
 }
 
@@ -171,6 +176,11 @@ func (a *Aggregator) Restore(s *State) error {
 	m := a.newMutable(false)
 	if err := a.restoreCounters(&m, s); err != nil {
 		return err
+	}
+	if s.TGW != nil {
+		if err := m.tgw.restore(s.TGW); err != nil {
+			return err
+		}
 	}
 	if s.BucketWidth == a.cfg.BucketWidth && m.hasEvents && s.Version == stateVersion {
 		if err := a.restoreBuckets(&m, s); err != nil {
@@ -238,23 +248,11 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 		return &StateError{Field: "Invalid", Reason: fmt.Sprintf("has %d reasons, this flowd knows %d", len(s.Invalid), numReasons)}
 	}
 	copy(m.invalid[:], s.Invalid)
-	for _, f := range []struct {
-		name string
-		src  StateFold
-		dst  *foldCounter
-	}{{"PortFold", s.PortFold, &m.ports.fold}, {"InterfaceFold", s.InterfaceFold, &m.ifaces.fold}} {
-		if len(f.src.Registers) != 0 && len(f.src.Registers) != hllRegisters {
-			return &StateError{Field: f.name + ".Registers", Reason: fmt.Sprintf("has %d registers, want %d", len(f.src.Registers), hllRegisters)}
-		}
-		if len(f.src.Exact) > exactKeys {
-			return &StateError{Field: f.name + ".Exact", Reason: fmt.Sprintf("has %d hashes, at most %d are kept", len(f.src.Exact), exactKeys)}
-		}
-		f.dst.records = f.src.Records
-		copy(f.dst.reg[:], f.src.Registers)
-		for _, h := range f.src.Exact {
-			f.dst.addExact(max(h, 1))
-		}
-		f.dst.overflow = f.src.Overflow
+	if err := restoreFold("PortFold", s.PortFold, &m.ports.fold); err != nil {
+		return err
+	}
+	if err := restoreFold("InterfaceFold", s.InterfaceFold, &m.ifaces.fold); err != nil {
+		return err
 	}
 	m.flows, m.noData, m.skipData = s.Flows, s.NoData, s.SkipData
 	m.late, m.future, m.untimed = s.Late, s.Future, s.Untimed
@@ -263,6 +261,23 @@ func (a *Aggregator) restoreCounters(m *mutable, s *State) error {
 		limit := floorDiv(s.Newest, a.widthSec) + 1
 		m.wmBucket = max(floorDiv(s.Newest-a.latenessSec, a.widthSec), min(floorDiv(s.Watermark, a.widthSec), limit))
 	}
+	return nil
+}
+
+// restoreFold checks the checkpoint form of a fold counter and loads it into dst.
+func restoreFold(name string, src StateFold, dst *foldCounter) error {
+	if len(src.Registers) != 0 && len(src.Registers) != hllRegisters {
+		return &StateError{Field: name + ".Registers", Reason: fmt.Sprintf("has %d registers, want %d", len(src.Registers), hllRegisters)}
+	}
+	if len(src.Exact) > exactKeys {
+		return &StateError{Field: name + ".Exact", Reason: fmt.Sprintf("has %d hashes, at most %d are kept", len(src.Exact), exactKeys)}
+	}
+	dst.records = src.Records
+	copy(dst.reg[:], src.Registers)
+	for _, h := range src.Exact {
+		dst.addExact(max(h, 1))
+	}
+	dst.overflow = src.Overflow
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +27,14 @@ const (
 // Options are the settings of one analysis. Start from DefaultOptions.
 type Options struct {
 	// LogFormats are the flow log formats of inputs without an S3 header line; none is the
-	// default (version 2) format. Any spelling parse.Compile accepts.
+	// default (version 2) format. Any spelling parse.Compile accepts. With several, each line
+	// is read in the one whose field count it has, as the daemon does (parse.Matcher), so
+	// their field counts must differ.
 	LogFormats []string
+	// Warnings receives one line per warning about a format (a misspelled field, a format that
+	// cannot count flows), from --log-format or an S3 header; nil discards them. The report
+	// lists them too.
+	Warnings io.Writer
 	// Output is OutputTable or OutputJSON.
 	Output string
 	// MaxPorts, MaxInterfaces and TopK are the aggregator's caps: high by default, so that the
@@ -57,6 +65,7 @@ func DefaultOptions() Options {
 		ScanPortThreshold: 20,
 		MaxLineBytes:      64 << 10,
 		MaxExamples:       10,
+		Warnings:          os.Stderr,
 	}
 }
 
@@ -101,16 +110,21 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	if opts.Output != OutputTable && opts.Output != OutputJSON {
 		return &UsageError{fmt.Errorf("--output %q: must be %q or %q", opts.Output, OutputTable, OutputJSON)}
 	}
-	if len(opts.LogFormats) > 1 {
-		return &UsageError{fmt.Errorf("--log-format given %d times: one format per run", len(opts.LogFormats))}
+	specs := opts.LogFormats
+	if len(specs) == 0 {
+		specs = []string{parse.DefaultFormat}
 	}
-	spec := parse.DefaultFormat
-	if len(opts.LogFormats) == 1 {
-		spec = opts.LogFormats[0]
+	formats := make([]*parse.Format, len(specs))
+	for i, spec := range specs {
+		f, err := parse.Compile(spec)
+		if err != nil {
+			return &UsageError{fmt.Errorf("--log-format %q: %w", spec, err)}
+		}
+		formats[i] = f
 	}
-	format, err := parse.Compile(spec)
+	matcher, err := parse.NewMatcher(formats...)
 	if err != nil {
-		return &UsageError{fmt.Errorf("--log-format: %w", err)}
+		return &UsageError{fmt.Errorf("--log-format: %w: formats are told apart by their field count, so each needs a different number of fields", err)}
 	}
 	if opts.Window < bucketWidth || opts.Window%bucketWidth != 0 {
 		return &UsageError{fmt.Errorf("--window %s: must be a positive multiple of %s", opts.Window, bucketWidth)}
@@ -130,8 +144,11 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
-	a := &analysis{opts: opts, agg: agg, files: make([]FileInfo, len(files))}
-	if err := a.run(ctx, files, format, stdin); err != nil {
+	a := &analysis{opts: opts, agg: agg, files: make([]FileInfo, len(files)), warned: map[string]bool{}}
+	for _, f := range formats {
+		a.warn("--log-format", f)
+	}
+	if err := a.run(ctx, files, matcher, stdin); err != nil {
 		return err
 	}
 	if s := agg.Snapshot(); s.HasEvents {
@@ -139,9 +156,11 @@ func Run(ctx context.Context, opts Options, stdin io.Reader, stdout io.Writer) e
 	}
 	rep := a.report(agg.Snapshot())
 	if opts.Output == OutputJSON {
-		return writeJSON(stdout, rep)
+		err = writeJSON(stdout, rep)
+	} else {
+		err = writeTable(stdout, rep)
 	}
-	return writeTable(stdout, rep)
+	return cmp.Or(err, a.failures())
 }
 
 // analysis is the state of one Run.
@@ -150,19 +169,42 @@ type analysis struct {
 	agg   *aggregate.Aggregator
 	files []FileInfo // Name, Format, Header and Lines are the reader's; counts come from tallies
 
+	// Format warnings, each once (by format and warning), in the order found; the reader's.
+	warnings []string
+	warned   map[string]bool
+
 	// Filled by run from the tallies.
 	records   uint64
 	malformed uint64
 	reasons   map[string]uint64
 	examples  []MalformedLine
+	failed    []error // the inputs that could not be read (see inputFailed)
 }
 
-// chunk is a run of complete lines of one input, handed to a worker.
+// warn records the warnings of format f, found in where (an input name or "--log-format"),
+// once per format and warning, and writes new ones to opts.Warnings.
+func (a *analysis) warn(where string, f *parse.Format) {
+	for _, w := range f.Warnings() {
+		msg := fmt.Sprintf("log format %q: %s", f.String(), w)
+		if a.warned[msg] {
+			continue
+		}
+		a.warned[msg] = true
+		a.warnings = append(a.warnings, where+": "+msg)
+		if a.opts.Warnings != nil {
+			fmt.Fprintf(a.opts.Warnings, "flowd analyze: warning: %s: %s\n", where, msg)
+		}
+	}
+}
+
+// chunk is a run of complete lines of one input, handed to a worker, with the formats its
+// lines are read in: format alone, or, when it is nil, the one of matcher that fits each line.
 type chunk struct {
-	file   int
-	format *parse.Format
-	text   string
-	first  int // number of the first line of text
+	file    int
+	format  *parse.Format
+	matcher *parse.Matcher
+	text    string
+	first   int // number of the first line of text
 }
 
 // tally is what one goroutine counted; run merges them.
@@ -187,7 +229,7 @@ func (t *tally) bad(opts *Options, file int, name string, no int, reason, msg st
 // counts the parsed batches on one more goroutine, the only one that touches the aggregator.
 // With the aggregator behind a lock shared by the workers, they took turns at it and spun on the
 // lock; here parsing and counting overlap, and the workers never wait for each other.
-func (a *analysis) run(ctx context.Context, names []string, format *parse.Format, stdin io.Reader) error {
+func (a *analysis) run(ctx context.Context, names []string, matcher *parse.Matcher, stdin io.Reader) error {
 	workers := min(runtime.GOMAXPROCS(0), 4)
 	chunks := make(chan chunk, 2*workers)
 	// Batches go round: a worker fills a free one, the counter adds it and frees it. Two per
@@ -219,9 +261,10 @@ func (a *analysis) run(ctx context.Context, names []string, format *parse.Format
 		if err = ctx.Err(); err != nil {
 			break
 		}
-		if err = a.readFile(i, name, format, stdin, chunks, reader); err != nil {
+		if err = a.readFile(i, name, matcher, stdin, chunks, reader); err != nil && !a.inputFailed(i, err) {
 			break
 		}
+		err = nil
 	}
 	close(chunks)
 	wg.Wait()
@@ -260,11 +303,13 @@ func (a *analysis) fileIndex(name string) int {
 	return len(a.files)
 }
 
-// readFile reads input i and sends its chunks; the first non-blank line may be an S3 header,
-// which sets the format of this input.
-func (a *analysis) readFile(i int, name string, format *parse.Format, stdin io.Reader, out chan<- chunk, t *tally) error {
+// readFile reads input i and sends its chunks. Any line may be an S3 header (concatenated S3
+// objects have one each, and their formats may differ): a header sets the format of the lines
+// after it, up to the next header; before the first, lines are read in the --log-format
+// formats. A UTF-8 byte-order mark before a header is ignored.
+func (a *analysis) readFile(i int, name string, matcher *parse.Matcher, stdin io.Reader, out chan<- chunk, t *tally) error {
 	info := &a.files[i]
-	info.Name, info.Format = name, format.String()
+	info.Name = name
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -274,42 +319,110 @@ func (a *analysis) readFile(i int, name string, format *parse.Format, stdin io.R
 		defer f.Close()
 		r = f
 	}
-	in, err := openInput(r)
+	br := bufio.NewReaderSize(r, 4096)
+	if magic, _ := br.Peek(len(parquetMagic)); string(magic) == parquetMagic {
+		return &InputError{Name: name, Err: errParquet}
+	}
+	in, err := openInput(br)
 	if err != nil {
 		return &InputError{Name: name, Err: err}
 	}
-	started := false
+	var current *parse.Format // the format of the latest header, nil before the first
+	var used []string         // the formats this input was read in, in order
+	use := func(f string) {
+		if !slices.Contains(used, f) {
+			used = append(used, f)
+		}
+	}
+	send := func(text string, first int) {
+		if strings.TrimSpace(text) == "" {
+			return
+		}
+		c := chunk{file: i, format: current, text: text, first: first}
+		if current == nil {
+			for _, f := range matcher.Formats() {
+				use(f.String())
+			}
+			if fs := matcher.Formats(); len(fs) == 1 {
+				c.format = fs[0]
+			} else {
+				c.matcher = matcher
+			}
+		}
+		out <- c
+	}
 	emit := func(text string, first int) {
-		for !started && text != "" {
-			line, rest := nextLine(text)
-			if isBlank(line) {
-				text, first = rest, first+1
-				continue
+		// Cut the chunk at header lines. Most lines start with a digit (the version) or another
+		// value that mayBeHeader rejects at its first token, so the scan costs little.
+		from, fromNo := 0, first
+		no := first
+		for pos := 0; pos < len(text); no++ {
+			end := strings.IndexByte(text[pos:], '\n')
+			next := len(text)
+			if end >= 0 {
+				next = pos + end + 1
 			}
-			started = true
-			if f := headerFormat(line); f != nil {
-				format = f
-				info.Format, info.Header = f.String(), true
-				text, first = rest, first+1
+			line := strings.TrimSuffix(strings.TrimSuffix(text[pos:next], "\n"), "\r")
+			if mayBeHeader(line) {
+				if f := headerFormat(strings.TrimPrefix(line, bom)); f != nil {
+					send(text[from:pos], fromNo)
+					current = f
+					info.Header = true
+					use(f.String())
+					a.warn(name, f)
+					from, fromNo = next, no+1
+				}
 			}
+			pos = next
 		}
-		if text != "" {
-			out <- chunk{file: i, format: format, text: text, first: first}
-		}
+		send(text[from:], fromNo)
 	}
 	tooLong := func(no int) {
 		t.bad(&a.opts, i, name, no, reasonTooLong, fmt.Sprintf("line longer than the %d-byte read buffer", chunkSize))
 	}
 	lines, err := readChunks(in, emit, tooLong)
 	info.Lines = uint64(lines)
+	if len(used) == 0 { // an empty input: it would have been read in the --log-format formats
+		for _, f := range matcher.Formats() {
+			use(f.String())
+		}
+	}
+	info.Format, info.Formats = used[0], used
 	if err != nil {
 		return &InputError{Name: name, Err: err}
 	}
 	return nil
 }
 
-// reasonTooLong is the malformed reason of lines over --max-line-bytes.
-const reasonTooLong = "line_too_long"
+// parquetMagic starts (and ends) every Parquet file. Flow logs delivered to S3 may be Parquet
+// (the flow log's file format option), which flowd does not read.
+const parquetMagic = "PAR1"
+
+// errParquet says what to do with a Parquet object, once, instead of a dozen rejected lines.
+var errParquet = errors.New("a Parquet flow log object: flowd analyze reads plain-text and gzip flow logs " +
+	"(the S3 file format \"plain-text\"); convert it first, e.g. with DuckDB: " +
+	"COPY (SELECT * FROM 'in.parquet') TO 'out.log' (DELIMITER ' ', HEADER, NULLSTR '-')")
+
+// bom is the UTF-8 byte-order mark, which some tools write before the first line of a file.
+const bom = "\ufeff"
+
+// mayBeHeader is a quick test that rejects most record lines before headerFormat looks at
+// them: a header's first token is a lowercase field name (after an optional byte-order mark),
+// and a header holds no "-" value.
+func mayBeHeader(line string) bool {
+	line = strings.TrimPrefix(line, bom)
+	line = strings.TrimLeft(line, " \t")
+	if line == "" || line[0] < 'a' || line[0] > 'z' {
+		return false
+	}
+	return !strings.Contains(line, " - ") && !strings.HasSuffix(line, " -")
+}
+
+// Malformed reasons of analyze itself, beside parse's.
+const (
+	reasonTooLong   = "line_too_long" // over --max-line-bytes
+	reasonUnmatched = "unmatched"     // no --log-format has the line's field count
+)
 
 // work parses the chunks it receives into batches taken from free and sends each full batch to
 // full, for the counting goroutine.
@@ -332,7 +445,16 @@ func (a *analysis) work(chunks <-chan chunk, full chan<- []parse.Record, free <-
 			case isBlank(line):
 				continue
 			}
-			if err := c.format.Parse(line, &batch[n]); err != nil {
+			line = strings.TrimPrefix(line, bom)
+			format := c.format
+			if format == nil {
+				if format = c.matcher.Match(line); format == nil {
+					t.bad(&a.opts, c.file, name, no, reasonUnmatched,
+						fmt.Sprintf("%d fields: no --log-format has that many", parse.CountFields(line)))
+					continue
+				}
+			}
+			if err := format.Parse(line, &batch[n]); err != nil {
 				reason := "unknown"
 				var pe *parse.Error
 				if errors.As(err, &pe) {

@@ -129,7 +129,7 @@ func valid(v map[string]string) bool {
 		return !ok || slices.Contains(vals, s)
 	}
 	return num("version", 8) && num("srcport", 16) && num("dstport", 16) && num("protocol", 8) &&
-		num("packets", 64) && num("bytes", 64) && num("start", 63) && num("end", 63) &&
+		num("packets", 63) && num("bytes", 63) && num("start", 63) && num("end", 63) &&
 		addr("srcaddr") && addr("dstaddr") && enum("action", "ACCEPT", "REJECT", "-") &&
 		enum("log-status", "OK", "NODATA", "SKIPDATA", "-")
 }

@@ -18,9 +18,11 @@ import (
 const chunkSize = 1 << 20
 
 // openInput returns r, decompressed when it starts with the gzip magic number. S3 delivers
-// gzip files, possibly of several members; gzip.Reader reads them all.
+// gzip files, possibly of several members; gzip.Reader reads them all. A gzip stream that breaks
+// (a truncated file) fails with a *GzipError that says how far into the file it got.
 func openInput(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	raw := &countingReader{r: r}
+	br := bufio.NewReaderSize(raw, 64<<10)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -30,33 +32,132 @@ func openInput(r io.Reader) (io.Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, nil
+		return &gzipInput{zr: zr, raw: raw}, nil
 	}
 	return br, nil
+}
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// gzipInput is a gzip stream whose errors carry the offset in the compressed file.
+type gzipInput struct {
+	zr  *gzip.Reader
+	raw *countingReader
+}
+
+func (g *gzipInput) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &GzipError{FileOffset: g.raw.n, Err: err}
+	}
+	return n, err
+}
+
+// GzipError is a gzip stream that broke: FileOffset is how many bytes of the file had been read
+// when it did (for a truncated file, its size).
+type GzipError struct {
+	FileOffset int64
+	Err        error
+}
+
+// Error implements error.
+func (e *GzipError) Error() string {
+	return fmt.Sprintf("gzip: %v at byte %d of the file", e.Err, e.FileOffset)
+}
+
+// Unwrap returns the cause.
+func (e *GzipError) Unwrap() error { return e.Err }
+
+// PositionError is a read that failed partway through an input. Lines is the number of complete
+// lines read (and counted) before the failure, Offset the bytes read (after decompression) up
+// to it; a partial last line is not counted.
+type PositionError struct {
+	Lines  int
+	Offset int64
+	Err    error
+}
+
+// Error implements error.
+func (e *PositionError) Error() string {
+	var ge *GzipError
+	if errors.As(e.Err, &ge) {
+		return fmt.Sprintf("after line %d (byte %d decompressed): %v", e.Lines, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("after line %d (byte %d): %v", e.Lines, e.Offset, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *PositionError) Unwrap() error { return e.Err }
+
+// InputsError is the outcome of a run in which some inputs failed: each is reported in Errs
+// (an *InputError) and in its FileInfo, and the summary of the rest was printed.
+type InputsError struct {
+	Errs   []error
+	Inputs int // how many inputs there were
+}
+
+// Error implements error.
+func (e *InputsError) Error() string {
+	return fmt.Sprintf("%d of %d inputs failed: %v", len(e.Errs), e.Inputs, errors.Join(e.Errs...))
+}
+
+// Unwrap returns the failures.
+func (e *InputsError) Unwrap() []error { return e.Errs }
+
+// inputFailed records that input i failed with err and reports whether the run goes on with the
+// next input: it does after an *InputError (a missing, unreadable or broken file), which the
+// summary then reports; other errors (cancellation) end the run.
+func (a *analysis) inputFailed(i int, err error) bool {
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		return false
+	}
+	a.files[i].Error = ie.Err.Error()
+	a.failed = append(a.failed, err)
+	return true
+}
+
+// failures is the *InputsError of the run, or nil if every input was read.
+func (a *analysis) failures() error {
+	if len(a.failed) == 0 {
+		return nil
+	}
+	return &InputsError{Errs: a.failed, Inputs: len(a.files)}
 }
 
 // readChunks reads r in chunks of complete lines. emit gets each chunk as one string (one copy
 // per chunk, no copy or allocation per line, no unsafe) with the number of its first line; the
 // string is immutable, so the records parsed from it may outlive the next read. Lines longer than
 // the read buffer are reported to tooLong with their number and never emitted. It returns the
-// number of lines read.
+// number of lines read. A read that fails (a truncated gzip stream ends in io.ErrUnexpectedEOF)
+// still emits the complete lines before it and returns a *PositionError.
 func readChunks(r io.Reader, emit func(text string, first int), tooLong func(no int)) (int, error) {
 	buf := make([]byte, chunkSize)
 	n, no := 0, 0
+	var total int64
 	skipping := false // inside a line longer than the buffer: drop until its end
 	for {
 		m, err := fill(r, buf[n:])
 		n += m
+		total += int64(m)
 		eof := errors.Is(err, io.EOF)
-		if err != nil && !eof {
-			return no, err // a truncated gzip stream ends in io.ErrUnexpectedEOF: an error
-		}
+		failed := err != nil && !eof
 		data := buf[:n]
 		end := bytes.LastIndexByte(data, '\n') + 1 // the complete lines
 		if eof {
 			end = n
 		}
-		if end == 0 && !eof { // no line ends in a full buffer: the line is too long
+		if end == 0 && !eof && !failed { // no line ends in a full buffer: the line is too long
 			if !skipping {
 				no++
 				tooLong(no)
@@ -66,7 +167,7 @@ func readChunks(r io.Reader, emit func(text string, first int), tooLong func(no 
 			continue
 		}
 		complete := data[:end]
-		if skipping { // the tail of a line already reported
+		if skipping && end > 0 { // the tail of a line already reported
 			i := bytes.IndexByte(complete, '\n')
 			if i < 0 {
 				i = len(complete) - 1
@@ -81,6 +182,9 @@ func readChunks(r io.Reader, emit func(text string, first int), tooLong func(no 
 			}
 			emit(string(complete), no+1)
 			no += lines
+		}
+		if failed {
+			return no, &PositionError{Lines: no, Offset: total, Err: err}
 		}
 		n = copy(buf, data[end:])
 		if eof {

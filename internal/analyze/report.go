@@ -15,6 +15,7 @@ import (
 // `--output json` (see the package doc). Counts are exact unless a field says otherwise.
 type Report struct {
 	Files             []FileInfo           `json:"files"`
+	Warnings          []string             `json:"warnings"` // about formats: misspelled fields, no way to count
 	Records           uint64               `json:"records"`
 	Malformed         uint64               `json:"malformed"`
 	MalformedReasons  map[string]uint64    `json:"malformed_reasons"`
@@ -23,7 +24,7 @@ type Report struct {
 	NoData            uint64               `json:"nodata"`
 	SkipData          uint64               `json:"skipdata"`
 	Uncounted         map[string]uint64    `json:"uncounted"`
-	Late              uint64               `json:"late"`
+	Late              uint64               `json:"late"` // flows that started before the window (any input order)
 	Future            uint64               `json:"future"`
 	Untimed           uint64               `json:"untimed"`
 	FirstWindowStart  *time.Time           `json:"window_start"`
@@ -36,16 +37,47 @@ type Report struct {
 	TopTalkers        []TalkerRow          `json:"top_talkers"`
 	TopRejected       []RejectedRow        `json:"top_rejected_sources"`
 	ScanCandidates    []RejectedRow        `json:"scan_candidates"`
+	TGW               TGWReport            `json:"tgw"` // transit gateway records, counted apart
+}
+
+// TGWReport summarises transit gateway flow log records. They have no action, so they are in
+// none of the VPC sections (not in Flows, Totals or Ports); Records counts them all.
+type TGWReport struct {
+	Records     uint64          `json:"records"`
+	Flows       uint64          `json:"flows"`
+	NoData      uint64          `json:"nodata"`
+	SkipData    uint64          `json:"skipdata"`
+	Uncounted   uint64          `json:"uncounted"` // log-status OK without packets or bytes
+	Totals      Counts          `json:"totals"`
+	Attachments []AttachmentRow `json:"attachments"`
+	Lost        []LostRow       `json:"packets_lost"`
+}
+
+// AttachmentRow is the counts of one transit gateway attachment, all resource types and
+// directions together.
+type AttachmentRow struct {
+	AttachmentID string `json:"tgw_attachment_id"`
+	Counts
+}
+
+// LostRow is the packets one attachment lost for one reason (no_route, blackhole,
+// mtu_exceeded, ttl_expired).
+type LostRow struct {
+	AttachmentID string `json:"tgw_attachment_id"`
+	Reason       string `json:"reason"`
+	Packets      uint64 `json:"packets"`
 }
 
 // FileInfo describes one input.
 type FileInfo struct {
-	Name      string `json:"name"`
-	Format    string `json:"format"`
-	Header    bool   `json:"header"` // the format came from the input's S3 header line
-	Lines     uint64 `json:"lines"`
-	Records   uint64 `json:"records"`
-	Malformed uint64 `json:"malformed"`
+	Name      string   `json:"name"`
+	Format    string   `json:"format"`  // the first of Formats
+	Formats   []string `json:"formats"` // every format the input was read in, in order of use
+	Header    bool     `json:"header"`  // the input has S3 header lines (one per concatenated object)
+	Lines     uint64   `json:"lines"`
+	Records   uint64   `json:"records"`
+	Malformed uint64   `json:"malformed"`
+	Error     string   `json:"error,omitempty"` // why the input could not be read (in full); its complete lines before are counted
 }
 
 // MalformedLine is one of the first malformed lines.
@@ -118,6 +150,7 @@ type RejectedRow struct {
 func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	rep := &Report{
 		Files:             a.files,
+		Warnings:          a.warnings,
 		Records:           a.records,
 		Malformed:         a.malformed,
 		MalformedReasons:  a.reasons,
@@ -126,7 +159,7 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 		NoData:            s.NoData,
 		SkipData:          s.SkipData,
 		Uncounted:         map[string]uint64{},
-		Late:              s.Late,
+		Late:              lateFlows(s),
 		Future:            s.Future,
 		Untimed:           s.Untimed,
 		Totals:            map[string]Counts{},
@@ -137,6 +170,9 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	}
 	if rep.Files == nil {
 		rep.Files = []FileInfo{}
+	}
+	if rep.Warnings == nil {
+		rep.Warnings = []string{}
 	}
 	if rep.MalformedExamples == nil {
 		rep.MalformedExamples = []MalformedLine{}
@@ -165,6 +201,7 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 	for _, st := range s.InterfaceStatus {
 		rep.InterfaceStatus = append(rep.InterfaceStatus, InterfaceStatusRow{InterfaceID: st.InterfaceID, NoData: st.NoData, SkipData: st.SkipData})
 	}
+	rep.TGW = tgwReport(&s.TGW)
 	rep.TopTalkers, rep.TopRejected, rep.ScanCandidates = []TalkerRow{}, []RejectedRow{}, []RejectedRow{}
 	if s.HasEvents {
 		w := s.Windows[0]
@@ -181,6 +218,49 @@ func (a *analysis) report(s *aggregate.Snapshot) *Report {
 		}
 	}
 	return rep
+}
+
+// lateFlows is the number of flows whose start is before the window that ends with the newest
+// record: every counted flow with a start, less those in the final window. It does not depend
+// on the order of the input, unlike the aggregator's Late (flows already older than the window
+// when they were read: read oldest first, none is; newest first, all the old ones are).
+func lateFlows(s *aggregate.Snapshot) uint64 {
+	if !s.HasEvents || len(s.Windows) == 0 {
+		return 0
+	}
+	var inWindow uint64
+	for _, p := range s.Windows[0].Ports {
+		inWindow += p.Flows
+	}
+	timed := s.Flows - s.Future - s.Untimed
+	if inWindow > timed { // cannot happen; never underflow
+		return 0
+	}
+	return timed - inWindow
+}
+
+func tgwReport(t *aggregate.TGWSnapshot) TGWReport {
+	r := TGWReport{Records: t.Records, Flows: t.Flows, NoData: t.NoData, SkipData: t.SkipData, Uncounted: t.Uncounted,
+		Totals: Counts(t.Totals), Attachments: []AttachmentRow{}, Lost: []LostRow{}}
+	byID := map[string]int{}
+	for _, a := range t.Attachments {
+		i, ok := byID[a.AttachmentID]
+		if !ok {
+			i = len(r.Attachments)
+			byID[a.AttachmentID] = i
+			r.Attachments = append(r.Attachments, AttachmentRow{AttachmentID: a.AttachmentID})
+		}
+		c := &r.Attachments[i].Counts
+		c.Flows, c.Packets, c.Bytes = c.Flows+a.Flows, c.Packets+a.Packets, c.Bytes+a.Bytes
+	}
+	slices.SortStableFunc(r.Attachments, func(x, y AttachmentRow) int {
+		return cmp.Or(cmp.Compare(y.Bytes, x.Bytes), cmp.Compare(x.AttachmentID, y.AttachmentID))
+	})
+	for _, l := range t.Lost {
+		r.Lost = append(r.Lost, LostRow{AttachmentID: l.AttachmentID, Reason: l.Reason.String(), Packets: l.Packets})
+	}
+	slices.SortStableFunc(r.Lost, func(x, y LostRow) int { return cmp.Compare(y.Packets, x.Packets) })
+	return r
 }
 
 func rejectedRow(r aggregate.RejectedSource) RejectedRow {

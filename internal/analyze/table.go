@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -21,7 +22,14 @@ func writeTable(out io.Writer, rep *Report) error {
 		if f.Header {
 			src = " (S3 header)"
 		}
-		p("%s\t%d\t%d\t%d\t%s%s\n", f.Name, f.Lines, f.Records, f.Malformed, formatName(f.Format), src)
+		names := make([]string, len(f.Formats))
+		for i, spec := range f.Formats {
+			names[i] = formatName(spec)
+		}
+		if f.Error != "" {
+			src += " (FAILED, see stderr)"
+		}
+		p("%s\t%d\t%d\t%d\t%s%s\n", f.Name, f.Lines, f.Records, f.Malformed, strings.Join(names, " | "), src)
 	}
 	p("\nRECORDS\tFLOWS\tNODATA\tSKIPDATA\tUNCOUNTED\tMALFORMED\tLATE\t\n")
 	var uncounted uint64
@@ -61,6 +69,23 @@ func writeTable(out io.Writer, rep *Report) error {
 		}
 	}
 
+	if t := rep.TGW; t.Records > 0 {
+		p("\nTRANSIT GATEWAY\tRECORDS\tFLOWS\tPACKETS\tBYTES\tNODATA\tSKIPDATA\tUNCOUNTED\t\n")
+		p("(no action)\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", t.Records, t.Flows, t.Totals.Packets, t.Totals.Bytes, t.NoData, t.SkipData, t.Uncounted)
+		p("\nTOP TGW ATTACHMENTS\tFLOWS\tPACKETS\tBYTES\t\n")
+		for i, r := range t.Attachments {
+			if i < tableRows {
+				p("%s\t%d\t%d\t%d\t\n", r.AttachmentID, r.Flows, r.Packets, r.Bytes)
+			}
+		}
+		p("\nTGW PACKETS LOST\tREASON\tPACKETS\t\n")
+		for i, r := range t.Lost {
+			if i < tableRows {
+				p("%s\t%s\t%d\t\n", r.AttachmentID, r.Reason, r.Packets)
+			}
+		}
+	}
+
 	p("\nTOP TALKERS\tDESTINATION\tBYTES\t\n")
 	for _, t := range rep.TopTalkers {
 		p("%s\t%s\t%s\t\n", t.Src, t.Dst, estimate(t.Bytes, t.MaxError))
@@ -83,6 +108,9 @@ func writeTable(out io.Writer, rep *Report) error {
 	}
 	if rep.Late > 0 {
 		fmt.Fprintf(out, "\n%d flows started more than --window before the newest record: counted above, not in the top lists\n", rep.Late)
+	}
+	for _, msg := range rep.Warnings {
+		fmt.Fprintf(out, "warning: %s\n", msg)
 	}
 	for _, m := range rep.MalformedExamples {
 		fmt.Fprintf(out, "malformed: %s:%d: %s: %s\n", m.File, m.Line, m.Reason, m.Error)

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,21 +20,26 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/metrics"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 // Options are the settings that do not come from the config file.
 type Options struct {
 	// ConfigFile is re-read on reload; empty disables reloading (the demo builds its config).
 	ConfigFile string
-	// ListenAddresses of the HTTP server (default ":9820"); port 0 picks a free port.
+	// ListenAddresses of the HTTP server (the --web.listen-address flag, whose default is the
+	// only one); port 0 picks a free port.
 	ListenAddresses []string
 	// WebConfigFile enables TLS and basic auth (exporter-toolkit).
 	WebConfigFile string
 	// Pprof serves /debug/pprof/.
 	Pprof bool
+	// Web are the other web flags: limits, route prefix, lifecycle API, systemd socket.
+	Web web.Options
 	// Shard overrides ingest.shard from the file (the --shard flag), also across reloads.
 	Shard *config.Shard
 	// Build identifies the binary in flowd_build_info and on the landing page.
@@ -49,6 +53,8 @@ type Options struct {
 	Clients ingest.ClientFactory
 	// Clock is the time source of ingest, the aggregator and the checkpoint loop (default: wall clock).
 	Clock ingest.Clock
+	// EC2Clients builds the EC2 clients of the inventories (default: the SDK's standard chain).
+	EC2Clients EC2ClientFactory
 	// Handlers are extra HTTP handlers by path; StatusLines adds lines to the landing page.
 	Handlers    map[string]http.Handler
 	StatusLines func() []string
@@ -61,11 +67,12 @@ type App struct {
 	clock   ingest.Clock
 	clients ingest.ClientFactory
 	agg     *aggregate.Aggregator
-	srv     *metrics.Server
+	srv     *web.Server
 	workers int
+	inv     *inventories // nil without inventories
 
 	cfg     atomic.Pointer[config.Config]
-	mgr     atomic.Pointer[ingest.Manager]
+	src     atomic.Pointer[source]
 	formats atomic.Pointer[formatTable]
 	queue   chan ingest.Batch
 
@@ -79,10 +86,9 @@ type App struct {
 	unmatchedWarn *warnLimiter
 
 	// ckptMu serialises checkpoint writes and ingest restarts.
-	ckptMu       sync.Mutex
-	ckptLast     atomic.Int64 // Unix ms
-	ckptFailures atomic.Uint64
-	ckptBytes    atomic.Int64
+	ckptMu sync.Mutex
+	// ckpt writes the checkpoint file and keeps its statistics; nil without checkpoints.
+	ckpt *checkpoint.Writer
 
 	reloadMu   sync.Mutex
 	reloadOK   atomic.Bool
@@ -95,9 +101,12 @@ type App struct {
 	started  atomic.Bool
 }
 
-// restartRequest replaces the ingest manager after a reload changed the sources.
+// source is the running ingest.Source (boxed for atomic.Pointer).
+type source struct{ ingest.Source }
+
+// restartRequest replaces the source after a reload changed the sources.
 type restartRequest struct {
-	mgr   *ingest.Manager
+	src   ingest.Source
 	table *formatTable
 }
 
@@ -108,7 +117,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 		logger = zap.NewNop()
 	}
 	if len(opts.ListenAddresses) == 0 {
-		opts.ListenAddresses = []string{":9820"}
+		return nil, errors.New("http server: no listen address")
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 5 * time.Second
@@ -120,7 +129,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 		opts.Clients = AWSClients(logger)
 	}
 	if opts.Shard != nil {
-		cfg.Ingest.Shard = *opts.Shard
+		cfg.SetShard(*opts.Shard)
 	}
 	a := &App{
 		opts:    opts,
@@ -132,9 +141,6 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		workers: cfg.Workers,
-	}
-	if a.workers == 0 {
-		a.workers = runtime.GOMAXPROCS(0)
 	}
 	a.malformedWarn = newWarnLimiter(logger.Named("parse"), "malformed flow log records (counted in flowd_parse_errors_total)", 30*time.Second)
 	a.unmatchedWarn = newWarnLimiter(logger.Named("parse"), "records that fit no configured log format (counted as flowd_records_total{status=\"unmatched\"})", 30*time.Second)
@@ -150,29 +156,50 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log formats: %w", err)
 	}
+	warnFormats(logger.Named("parse"), cfg.Sources)
 	a.formats.Store(table)
-	mgr, err := a.newManager(cfg)
+	if a.inv, err = a.newInventories(cfg); err != nil {
+		return nil, err
+	}
+	src, err := a.buildSource(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	a.mgr.Store(mgr)
+	a.src.Store(&source{src})
 	if cfg.Checkpoint.Path != "" {
-		a.restore(mgr, cfg.Checkpoint.Path)
+		a.ckpt = checkpoint.NewWriter(cfg.Checkpoint.Path, a.clock.Now)
+		removed, err := checkpoint.RemoveStale(cfg.Checkpoint.Path)
+		if len(removed) > 0 {
+			a.log.Info("removed temporary files of interrupted checkpoint writes", zap.Strings("files", removed))
+		}
+		if err != nil {
+			a.log.Warn("could not remove temporary files of interrupted checkpoint writes", zap.Error(err))
+		}
+		a.restore(src, cfg.Checkpoint.Path)
 	}
 
-	collector := metrics.NewCollector(a.metricInputs(), opts.Build)
+	inputs := a.metricInputs()
+	collector := metrics.NewCollector(inputs, opts.Build)
 	reg, err := metrics.NewRegistry(collector)
 	if err != nil {
 		return nil, fmt.Errorf("metrics registry: %w", err)
+	}
+	if a.inv != nil {
+		ic := metrics.NewInventoryCollector(a.inv.views, a.clock.Now).WithAddresses(topAddresses(a.metricInputs().Snapshot))
+		if err := reg.Register(ic); err != nil {
+			return nil, fmt.Errorf("metrics registry: %w", err)
+		}
 	}
 	var reload func(context.Context) error
 	if opts.ConfigFile != "" {
 		reload = a.Reload
 	}
-	a.srv, err = metrics.NewServer(metrics.ServerConfig{
+	a.srv, err = web.NewServer(web.Config{
 		ListenAddresses: opts.ListenAddresses,
 		WebConfigFile:   opts.WebConfigFile,
+		Options:         opts.Web,
 		Registry:        reg,
+		Inputs:          inputs,
 		Ready:           a.ready,
 		Reload:          reload,
 		Status:          a.status,
@@ -189,48 +216,12 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 // Addrs returns the addresses the HTTP server listens on.
 func (a *App) Addrs() []net.Addr { return a.srv.Addrs() }
 
-func (a *App) currentManager() *ingest.Manager { return a.mgr.Load() }
+func (a *App) currentSource() ingest.Source { return a.src.Load().Source }
 
-// newManager builds an ingest manager for cfg's sources.
-func (a *App) newManager(cfg *config.Config) (*ingest.Manager, error) {
-	return ingest.New(ingestOptions(cfg), a.clients, a.clock, a.log.Named("ingest"))
-}
-
-// ingestOptions maps the config's sources and ingest section onto ingest.Options.
-func ingestOptions(cfg *config.Config) ingest.Options {
-	in := cfg.Ingest
-	o := ingest.Options{
-		DiscoveryInterval: in.DiscoveryInterval,
-		PollInterval:      in.PollInterval,
-		MaxDefer:          maxDefer(in.MaxDefer),
-		EarlyPasses:       in.EarlyPasses,
-		MaxDelay:          in.MaxDelay,
-		LateGrace:         in.LateGrace,
-		RequestsPerSecond: in.RequestsPerSecond,
-		MaxInFlight:       in.MaxInFlight,
-		StartPosition:     in.StartPosition.String(),
-		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
-	}
-	for _, s := range cfg.Sources {
-		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.Endpoint}
-		switch {
-		case s.LogGroup != "":
-			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroup, StreamPrefix: s.LogStreamPrefix, AWS: spec})
-		case s.LogGroupARN != "":
-			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroupARN, StreamPrefix: s.LogStreamPrefix, AWS: spec})
-		default:
-			o.Discovery = append(o.Discovery, ingest.DiscoverySpec{Prefix: s.LogGroupPrefix, StreamPrefix: s.LogStreamPrefix, AWS: spec})
-		}
-	}
-	return o
-}
-
-// maxDefer maps the config's max_defer (0: no deferral) onto ingest's (0: default, < 0: none).
-func maxDefer(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
+// newSource builds the source of cfg's sources, through the ingest.Source boundary only: the
+// CloudWatch Logs poller today; another kind (a leased stream) is built here beside it.
+func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
+	return ingest.New(cfg.IngestOptions, a.clients, a.clock, a.log.Named("ingest"))
 }
 
 // Run serves and processes until ctx is cancelled or Shutdown is called, then stops in order:
@@ -275,6 +266,14 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(pipelineDone)
 		return a.runPipeline(gctx)
 	})
+	if a.inv != nil {
+		for _, r := range a.inv.list {
+			g.Go(func() error { return r.inv.Run(gctx) })
+		}
+		if a.inv.hasDiscovery() {
+			g.Go(func() error { a.runDiscovery(gctx); return nil })
+		}
+	}
 	if a.opts.HUP != nil {
 		g.Go(func() error {
 			for {
@@ -315,35 +314,34 @@ func (a *App) runPipeline(ctx context.Context) error {
 		workers.Go(func() { a.runWorker(a.queue) })
 	}
 	var loops sync.WaitGroup
-	path := a.cfg.Load().Checkpoint.Path
-	if path != "" {
-		loops.Go(func() { a.checkpointLoop(ctx, path) })
+	if a.ckpt != nil {
+		loops.Go(func() { a.checkpointLoop(ctx) })
 	}
 	err := a.superviseIngest(ctx)
 	loops.Wait()
 	// Every poller has returned: nothing sends any more, so the queue can be closed and drained.
 	close(a.queue)
 	workers.Wait()
-	if path != "" {
+	if a.ckpt != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if cerr := a.saveCheckpoint(cctx, path); cerr != nil {
+		if cerr := a.saveCheckpoint(cctx); cerr != nil {
 			a.log.Error("final checkpoint failed; the next start re-reads from the previous one", zap.Error(cerr))
 		} else {
-			a.log.Info("final checkpoint written", zap.String("path", path))
+			a.log.Info("final checkpoint written", zap.String("path", a.ckpt.Path()))
 		}
 	}
 	return err
 }
 
-// superviseIngest runs the current ingest manager until ctx ends, replacing it when a reload
-// changed the sources.
+// superviseIngest runs the current source until ctx ends, replacing it when a reload changed
+// the sources.
 func (a *App) superviseIngest(ctx context.Context) error {
 	for {
-		mgr := a.mgr.Load()
+		src := a.currentSource()
 		mctx, cancel := context.WithCancel(ctx)
 		errc := make(chan error, 1)
-		go func() { errc <- mgr.Run(mctx, a.queue) }()
+		go func() { errc <- src.Run(mctx, a.queue) }()
 		select {
 		case err := <-errc:
 			cancel()
@@ -361,7 +359,7 @@ func (a *App) superviseIngest(ctx context.Context) error {
 		case req := <-a.restart:
 			cancel()
 			<-errc
-			if err := a.switchManager(ctx, mgr, req); err != nil {
+			if err := a.switchSource(ctx, src, req); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -371,19 +369,21 @@ func (a *App) superviseIngest(ctx context.Context) error {
 	}
 }
 
-// switchManager hands the positions and duplicate filters of the stopped manager's sources to
-// the new one (sources kept by the reload resume exactly where they were, without re-counting),
-// once every batch it produced is aggregated.
-func (a *App) switchManager(ctx context.Context, old *ingest.Manager, req restartRequest) error {
+// switchSource hands the positions and duplicate filters of the stopped source to the new one
+// (sources kept by the reload resume exactly where they were, without re-counting), once every
+// batch it produced is acknowledged.
+func (a *App) switchSource(ctx context.Context, old ingest.Source, req restartRequest) error {
 	a.ckptMu.Lock()
 	defer a.ckptMu.Unlock()
-	cp, err := old.Checkpoint(ctx, nil)
+	err := old.Checkpoint(ctx, func(states []ingest.SourceState) error {
+		req.src.Restore(states)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	req.mgr.Restore(cp)
 	a.formats.Store(req.table)
-	a.mgr.Store(req.mgr)
+	a.src.Store(&source{req.src})
 	a.log.Info("ingest restarted with the reloaded sources", zap.Int("sources", len(a.cfg.Load().Sources)))
 	return nil
 }

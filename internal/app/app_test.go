@@ -18,9 +18,11 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/emulator"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 func TestMain(m *testing.M) {
@@ -131,6 +133,7 @@ func (e *testEnv) newApp(t *testing.T, path string) *App {
 	}
 	a, err := New(cfg, zaptest.NewLogger(t), Options{
 		ConfigFile: path, ListenAddresses: []string{"127.0.0.1:0"}, Clients: e.clients,
+		Web: web.Options{EnableLifecycle: true},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +349,7 @@ func TestAppCheckpointRestart(t *testing.T) {
 	if rc := b.publishedCounts.Load(); rc == nil || rc.OK != 30 {
 		t.Errorf("after restart the published records ok = %+v, want 30 (counted twice or lost)", rc)
 	}
-	if cp, err := ingest.ReadCheckpoint(filepath.Join(env.dir, "checkpoint")); err != nil || len(cp.App) == 0 {
+	if cp, err := checkpoint.Read(filepath.Join(env.dir, "checkpoint")); err != nil || cp.Aggregate == nil || cp.Records.OK != 30 || len(cp.Sources) != 1 {
 		t.Errorf("checkpoint: %v", err)
 	}
 }
@@ -396,5 +399,34 @@ func TestAppPortInUse(t *testing.T) {
 	_, err = New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{a.Addrs()[0].String()}, Clients: env.clients})
 	if err == nil || !strings.Contains(err.Error(), "http server: listen on") {
 		t.Errorf("err = %v, want a listen error", err)
+	}
+}
+
+// TestNeverReadSourceSaysWhy runs a configured log group that does not exist beside one that
+// does, through the real SDK: the missing one shows no lag (unknown, not 0), up 0 and the
+// reason, and API requests are attributed to each source.
+func TestNeverReadSourceSaysWhy(t *testing.T) {
+	env := newEnv(t)
+	path := env.writeConfig(t, "flowd.yml", "  - log_group: /aws/vpc/missing\n    endpoint: "+env.url)
+	a := env.newApp(t, path)
+	base := "http://" + a.Addrs()[0].String()
+	run(t, a)
+	m := waitFor(t, base, "the missing group's error", func(m map[string]float64) bool {
+		return m[`flowd_ingest_source_last_error_info{log_group="/aws/vpc/missing",reason="not_found"}`] == 1 &&
+			m[`flowd_ingest_source_up{log_group="/aws/vpc/flow-logs"}`] == 1 &&
+			m[`flowd_ingest_events_total{log_group="/aws/vpc/flow-logs"}`] == 32
+	})
+	if v, ok := m[`flowd_ingest_lag_seconds{log_group="/aws/vpc/missing"}`]; ok {
+		t.Errorf("never-read source shows lag %v; want no series", v)
+	}
+	if _, ok := m[`flowd_ingest_lag_seconds{log_group="/aws/vpc/flow-logs"}`]; !ok {
+		t.Error("the source that was read shows no lag")
+	}
+	if v, ok := m[`flowd_ingest_source_up{log_group="/aws/vpc/missing"}`]; !ok || v != 0 {
+		t.Errorf("flowd_ingest_source_up of the missing group = %v (present %v), want 0", v, ok)
+	}
+	if m[`flowd_ingest_api_requests_total{log_group="/aws/vpc/missing",operation="FilterLogEvents",outcome="error"}`] == 0 ||
+		m[`flowd_ingest_api_requests_total{log_group="/aws/vpc/flow-logs",operation="FilterLogEvents",outcome="ok"}`] == 0 {
+		t.Error("API requests not attributed to their sources")
 	}
 }

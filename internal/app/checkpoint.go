@@ -1,37 +1,32 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
-	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/ingest"
 )
 
-// consumerState is what the app adds to ingest's checkpoint: everything counted from the events
-// ingest has handed over, captured at the same cut as ingest's positions.
-type consumerState struct {
-	Aggregate *aggregate.State
-	Records   recordCounts
-}
-
-// restore loads the checkpoint into the ingest manager, the aggregator and the record counters,
-// and publishes the restored counts. A missing or unusable file is logged, never fatal.
-func (a *App) restore(mgr *ingest.Manager, path string) {
-	blob := mgr.RestoreFile(path)
-	if blob != nil {
-		var st consumerState
-		err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&st)
-		if err == nil && st.Aggregate == nil {
-			err = errors.New("no aggregator state")
-		}
-		if err == nil {
+// restore loads the checkpoint into the source, the aggregator and the record counters, and
+// publishes the restored counts. A missing or unusable file is logged, never fatal: the sources
+// start at the configured start position.
+func (a *App) restore(src ingest.Source, path string) {
+	start := zap.String("start_position", a.cfg.Load().Ingest.StartPosition.String())
+	st, err := checkpoint.Read(path)
+	switch {
+	case errors.Is(err, checkpoint.ErrNotFound):
+		a.log.Info("no checkpoint, starting at the configured start position", zap.String("path", path), start)
+	case err != nil:
+		a.log.Error("checkpoint unusable, starting at the configured start position; counts since the last checkpoint may be lost or repeated", zap.String("path", path), start, zap.Error(err))
+	default:
+		src.Restore(st.Sources)
+		a.log.Info("resuming from checkpoint", zap.String("path", path), zap.Time("written", st.Written), zap.Int("sources", len(st.Sources)))
+		err := errors.New("no aggregator state")
+		if st.Aggregate != nil {
 			err = a.agg.Restore(st.Aggregate)
 		}
 		if err == nil {
@@ -49,7 +44,7 @@ func (a *App) restore(mgr *ingest.Manager, path string) {
 
 // checkpointLoop writes a checkpoint every interval until ctx ends (the final one is written
 // by runPipeline after the queue is drained).
-func (a *App) checkpointLoop(ctx context.Context, path string) {
+func (a *App) checkpointLoop(ctx context.Context) {
 	interval := a.cfg.Load().Checkpoint.Interval
 	for {
 		select {
@@ -57,45 +52,37 @@ func (a *App) checkpointLoop(ctx context.Context, path string) {
 			return
 		case <-a.clock.After(interval):
 		}
-		if err := a.saveCheckpoint(ctx, path); err != nil && ctx.Err() == nil {
-			a.log.Warn("checkpoint failed, retrying at the next interval", zap.String("path", path), zap.Error(err))
+		if err := a.saveCheckpoint(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("checkpoint failed, retrying at the next interval", zap.String("path", a.ckpt.Path()), zap.Error(err))
 		}
 	}
 }
 
-// saveCheckpoint captures ingest positions and the aggregator state at one barrier and writes
+// saveCheckpoint captures the source's positions and the aggregator state at one cut and writes
 // them atomically; only then is the snapshot taken at that cut published, so Prometheus never
 // sees a count that a crash would make flowd count again.
-func (a *App) saveCheckpoint(ctx context.Context, path string) error {
+func (a *App) saveCheckpoint(ctx context.Context) error {
 	a.ckptMu.Lock()
 	defer a.ckptMu.Unlock()
-	mgr := a.mgr.Load()
-	var snap *aggregate.Snapshot
-	var rc recordCounts
-	err := mgr.SaveCheckpoint(ctx, path, func() ([]byte, error) {
-		st := consumerState{Aggregate: a.agg.State(), Records: a.counts.load()}
-		snap, rc = a.agg.Snapshot(), st.Records
-		var buf bytes.Buffer
-		if err := gob.NewEncoder(&buf).Encode(st); err != nil {
-			return nil, fmt.Errorf("encode aggregator state: %w", err)
-		}
-		return buf.Bytes(), nil
+	src := a.currentSource()
+	var (
+		snap *aggregate.Snapshot
+		rc   recordCounts
+	)
+	err := a.ckpt.Save(ctx, func(ctx context.Context) (*checkpoint.State, error) {
+		var st *checkpoint.State
+		err := src.Checkpoint(ctx, func(states []ingest.SourceState) error {
+			rc = a.counts.load()
+			st = &checkpoint.State{Sources: states, Aggregate: a.agg.State(), Records: rc}
+			snap = a.agg.Snapshot()
+			return nil
+		})
+		return st, err
 	})
 	if err != nil {
-		a.ckptFailures.Add(1)
 		return err
 	}
-	a.ckptLast.Store(a.clock.Now().UnixMilli())
-	a.ckptBytes.Store(mgr.Stats().CheckpointBytes)
 	a.published.Store(snap)
 	a.publishedCounts.Store(&rc)
 	return nil
-}
-
-// checkpointTime returns when the last checkpoint was written (zero if never).
-func (a *App) checkpointTime() time.Time {
-	if ms := a.ckptLast.Load(); ms != 0 {
-		return time.UnixMilli(ms)
-	}
-	return time.Time{}
 }

@@ -3,12 +3,13 @@ package app
 import (
 	"sync/atomic"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/metrics"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
 
 // numKinds bounds parse.ErrorKind values counted by kind; larger ones count as unknown.
-const numKinds = 8
+const numKinds = checkpoint.NumKinds
 
 // counters are the parse workers' shared counters. Workers count a batch locally and add it
 // here once per batch, so the per-record path touches no shared memory.
@@ -27,10 +28,7 @@ type batchCounts struct {
 // recordCounts is a copy of the record counters, as the checkpoint keeps them: records by fate
 // are counted exactly like the domain counters (restored on start, published with the
 // checkpoint), so a restart neither resets nor re-counts flowd_records_total.
-type recordCounts struct {
-	OK, NoData, SkipData, Malformed, Unmatched uint64
-	ByKind                                     [numKinds]uint64
-}
+type recordCounts = checkpoint.Records
 
 func (c *counters) add(b *batchCounts) {
 	c.ok.Add(b.ok)
@@ -77,9 +75,9 @@ var kindLabels = func() (out [numKinds]string) {
 	return out
 }()
 
-// stats returns the counts for the metrics collector; parse errors list every known reason,
+// pipelineStats returns the counts for the metrics collector; parse errors list every known reason,
 // zeros included, so the series exist from the start.
-func (rc recordCounts) stats() metrics.PipelineStats {
+func pipelineStats(rc recordCounts) metrics.PipelineStats {
 	s := metrics.PipelineStats{
 		Records: metrics.RecordCounts{
 			OK: rc.OK, NoData: rc.NoData, SkipData: rc.SkipData,

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -24,6 +26,9 @@ type prefixFormats struct {
 func newFormatTable(sources []config.Source) (*formatTable, error) {
 	t := &formatTable{exact: make(map[string]*parse.Matcher)}
 	for _, s := range sources {
+		if s.Discover != "" {
+			continue // its groups arrive as sources of their own once discovered
+		}
 		m, err := parse.NewMatcher(s.Formats...)
 		if err != nil {
 			return nil, err
@@ -65,4 +70,17 @@ func (t *formatTable) lookup(source string) *parse.Matcher {
 		}
 	}
 	return nil
+}
+
+// warnFormats logs the warnings of every configured format (a misspelled field, a format that
+// cannot count flows): such a config is valid, but probably not what was meant.
+func warnFormats(log *zap.Logger, sources []config.Source) {
+	for _, s := range sources {
+		for _, f := range s.Formats {
+			for _, w := range f.Warnings() {
+				log.Warn("log format warning", zap.String("log_group", s.Name()), zap.String("format", f.String()),
+					zap.String("kind", w.Kind.String()), zap.String("warning", w.String()))
+			}
+		}
+	}
 }

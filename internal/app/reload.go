@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/config"
+	"github.com/flowd-dev/flowd/internal/inventory"
 )
 
 // Reload re-reads the config file and applies it atomically: a file that fails to load or
@@ -33,12 +34,12 @@ func (a *App) reload(ctx context.Context) error {
 	if a.opts.ConfigFile == "" {
 		return errors.New("flowd was started without a config file: nothing to reload")
 	}
-	cfg, err := config.LoadFile(a.opts.ConfigFile)
+	cfg, err := loadConfig(ctx, a.opts.ConfigFile)
 	if err != nil {
 		return err
 	}
 	if a.opts.Shard != nil {
-		cfg.Ingest.Shard = *a.opts.Shard
+		cfg.SetShard(*a.opts.Shard)
 	}
 	old := a.cfg.Load()
 	var fixed []string
@@ -54,19 +55,33 @@ func (a *App) reload(ctx context.Context) error {
 	if old.File.Ingest.QueueSize != cfg.File.Ingest.QueueSize {
 		fixed = append(fixed, "ingest.queue_size")
 	}
+	if !reflect.DeepEqual(old.Inventory, cfg.Inventory) || !reflect.DeepEqual(old.Inventories, cfg.Inventories) {
+		fixed = append(fixed, "inventory (or the discover sources)")
+	}
 	if len(fixed) > 0 {
 		return fmt.Errorf("%s changed: restart flowd to apply (or revert)", strings.Join(fixed, ", "))
+	}
+	if a.inv != nil && cfg.Inventory.IPRangesFile != "" {
+		ranges, err := inventory.LoadIPRanges(cfg.Inventory.IPRangesFile)
+		if err != nil {
+			return fmt.Errorf("inventory.ip_ranges_file: %w", err)
+		}
+		for _, r := range a.inv.list {
+			r.inv.SetIPRanges(ranges)
+		}
 	}
 	if reflect.DeepEqual(old.File.Sources, cfg.File.Sources) && reflect.DeepEqual(old.File.Ingest, cfg.File.Ingest) && old.Ingest.Shard == cfg.Ingest.Shard {
 		a.cfg.Store(cfg)
 		a.log.Info("config reloaded, no change to apply")
 		return nil
 	}
-	table, err := newFormatTable(cfg.Sources)
+	run := a.withDiscovered(cfg)
+	table, err := newFormatTable(run.Sources)
 	if err != nil {
 		return err
 	}
-	mgr, err := a.newManager(cfg)
+	warnFormats(a.log.Named("parse"), cfg.Sources)
+	src, err := a.buildSource(run)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -76,11 +91,32 @@ func (a *App) reload(ctx context.Context) error {
 	default:
 	}
 	select {
-	case a.restart <- restartRequest{mgr: mgr, table: table}:
+	case a.restart <- restartRequest{src: src, table: table}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	a.cfg.Store(cfg)
 	a.log.Info("config reloaded, restarting ingest with the new sources", zap.Int("sources", len(cfg.Sources)))
 	return nil
+}
+
+// loadConfig loads path in its own goroutine and gives up when ctx ends, so a reload that cannot
+// finish (a config path that is a FIFO with no writer, a stalled network file system) never
+// holds up shutdown; the loader itself is bounded in size and alias expansion.
+func loadConfig(ctx context.Context, path string) (*config.Config, error) {
+	type result struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan result, 1) // buffered: an abandoned load still finishes without blocking
+	go func() {
+		cfg, err := config.LoadFile(path)
+		done <- result{cfg, err}
+	}()
+	select {
+	case r := <-done:
+		return r.cfg, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("reload abandoned: %w", ctx.Err())
+	}
 }

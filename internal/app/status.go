@@ -8,6 +8,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/metrics"
+	"github.com/flowd-dev/flowd/internal/web"
 )
 
 // metricInputs connects the collector to the live state.
@@ -20,9 +21,9 @@ func (a *App) metricInputs() metrics.Inputs {
 	}
 	return metrics.Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snapshot() },
-		Ingest:   func() ingest.Stats { return a.mgr.Load().Stats() },
+		Ingest:   func() ingest.Stats { return a.currentSource().Stats() },
 		Pipeline: func() metrics.PipelineStats {
-			s := records().stats()
+			s := pipelineStats(records())
 			s.WorkerPanics = a.counts.panics.Load()
 			s.QueueDepth, s.QueueCapacity, s.Workers = len(a.queue), cap(a.queue), a.workers
 			return s
@@ -31,12 +32,11 @@ func (a *App) metricInputs() metrics.Inputs {
 			return metrics.ReloadStats{Successful: a.reloadOK.Load(), LastSuccess: time.UnixMilli(a.reloadTime.Load())}
 		},
 		Checkpoint: func() metrics.CheckpointStats {
-			return metrics.CheckpointStats{
-				Enabled:     a.cfg.Load().Checkpoint.Path != "",
-				LastSuccess: a.checkpointTime(),
-				Failures:    a.ckptFailures.Load(),
-				Bytes:       a.ckptBytes.Load(),
+			if a.ckpt == nil {
+				return metrics.CheckpointStats{}
 			}
+			st := a.ckpt.Stats()
+			return metrics.CheckpointStats{Enabled: true, LastSuccess: st.LastSuccess, Failures: st.Failures, Bytes: st.Bytes}
 		},
 	}
 }
@@ -44,7 +44,7 @@ func (a *App) metricInputs() metrics.Inputs {
 // ready reports whether at least one source has had a successful FilterLogEvents call, and
 // otherwise why not.
 func (a *App) ready() error {
-	st := a.mgr.Load().Stats()
+	st := a.currentSource().Stats()
 	if len(st.Sources) == 0 {
 		return errors.New("no source is running: discovery found no log group yet, or this shard owns none")
 	}
@@ -58,15 +58,9 @@ func (a *App) ready() error {
 	return fmt.Errorf("no source has been read successfully yet (%d sources, %d failed or throttled FilterLogEvents calls; see the log)", len(st.Sources), failed)
 }
 
-// status feeds the landing page.
-func (a *App) status() metrics.Status {
-	st := a.mgr.Load().Stats()
-	s := metrics.Status{Version: a.opts.Build.Version}
-	for _, src := range st.Sources {
-		s.Sources = append(s.Sources, metrics.SourceStatus{
-			Name: src.Name, Lag: src.Lag.Round(time.Second), LastSuccess: src.LastSuccessfulPoll, Events: src.EventsRead,
-		})
-	}
+// status adds the version and the demo's hints to the live view.
+func (a *App) status() web.Status {
+	s := web.Status{Version: a.opts.Build.Version}
 	if a.opts.StatusLines != nil {
 		s.Extra = a.opts.StatusLines()
 	}

@@ -33,10 +33,10 @@ func (a *App) runWorker(queue <-chan ingest.Batch) {
 	}
 }
 
-// handle processes one batch and acknowledges it on the barrier whatever happens: a panic
-// is recovered here (the batch's remaining records are lost and counted), never passed on.
+// handle processes one batch and acknowledges it (the batch's own Ack) whatever happens: a
+// panic is recovered here (the batch's remaining records are lost and counted), never passed on.
 func (w *worker) handle(b ingest.Batch) {
-	defer w.a.currentManager().Barrier().Done()
+	defer b.Done()
 	defer func() {
 		if r := recover(); r != nil {
 			w.a.counts.panics.Add(1)

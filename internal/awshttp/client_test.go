@@ -63,8 +63,12 @@ func TestBodyIsPrivateCopy(t *testing.T) {
 	next := &recordingClient{}
 	req := httptest.NewRequest(http.MethodPost, "http://example.invalid/", orig)
 	next.original = req.Body
-	if _, err := awshttp.Wrap(next).Do(req); err != nil {
+	resp, err := awshttp.Wrap(next).Do(req)
+	if err != nil {
 		t.Fatalf("Do: %v", err)
+	}
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
 	}
 	if next.body != `{"logGroupName":"g"}` || next.replay != next.body {
 		t.Fatalf("transport saw body %q and replay %q, want the original JSON twice", next.body, next.replay)

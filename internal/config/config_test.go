@@ -16,10 +16,11 @@ func TestLoadBadConfigs(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
-		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, sources, workers)`},
+		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, ec2_endpoint, endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
+		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, inventory, sources, workers)`},
 		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
 		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
+		{"alias-bomb.yml", `the file expands to more than 100000 YAML nodes (nested anchors and aliases?): refused`},
 		{"empty.yml", `the file is empty: name at least one source (see configs/minimal.yaml)`},
 		{"two-documents.yml", `the file holds more than one YAML document: keep one`},
 		{"no-sources.yml", `sources: name at least one log group, e.g. sources: [{log_group: /aws/vpc/flow-logs}]`},
@@ -29,7 +30,15 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"bad-role-arn.yml", `sources[0].role_arn: "arn:aws:iam::123456789012:user/flowd" is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)`},
 		{"external-id-without-role.yml", `sources[0].external_id: is only used when assuming a role: set role_arn too, or remove it`},
 		{"bad-endpoint.yml", `sources[0].endpoint: "localhost:4566" is not an http(s) URL (e.g. http://127.0.0.1:4566)`},
-		{"duplicate-source.yml", `sources[1]: reads the same log group as sources[0]: its records would be counted twice; remove one`},
+		{"duplicate-source.yml", `sources[1]: reads the same log group as sources[0] ("/aws/vpc/flow-logs"): its records would be counted twice; remove one`},
+		{"same-group-by-arn.yml", `sources[1]: reads the same log group as sources[0] ("/aws/vpc/flow-logs"): its records would be counted twice; remove one`},
+		{"same-group-trailing-slash.yml", `sources[1]: reads the same log group as sources[0] ("/aws/vpc/flow-logs"): its records would be counted twice; remove one`},
+		{"group-trailing-space.yml", `sources[0].log_group: "/aws/vpc/flow-logs " has leading or trailing spaces, which no log group or stream name has: remove them`},
+		{"group-under-prefix.yml", `sources[1]: sources[0]'s log group "/aws/vpc/flow-logs" is also matched by sources[1]'s log_group_prefix "/aws/vpc/": its records would be counted twice; remove the group or narrow the prefix`},
+		{"delay-overflow.yml", "ingest.max_delay: must be ≤ 24h, got 2562047h: each slice is read for the last time max_delay + late_grace after it ends, and its dedup memory is kept until then\ningest.late_grace: must be ≤ 24h, got 2562047h: it is added to max_delay for the final pass"},
+		{"queue-size-huge.yml", `ingest.queue_size: must be ≤ 1024 batches, got 2147483647: each batch holds up to one page (up to 1 MB of events), so the queue alone could take 1048576 MB`},
+		{"poll-interval-1ns.yml", `ingest.poll_interval: must be between 1s and 1h in whole milliseconds, got 1ns: it is the slice width and the idle poll period, and a shorter one multiplies API calls`},
+		{"start-position-far.yml", `ingest.start_position: must be now or at most 720h back, got -2562047h: an older start reads history the 5 requests per second quota takes days to page through`},
 		{"format-and-formats.yml", `sources[0]: set log_format or log_formats, not both`},
 		{"bad-log-format.yml", `sources[1].log_format: flow log format: token 3 "${dst-port": stray text`},
 		{"same-field-count.yml", `sources[0].log_formats: flow log matcher: formats "${version} ${srcaddr} ${action}" and "${version} ${dstaddr} ${action}" (format 2) both have 3 fields: formats are told apart by their field count, so each needs a different number of fields`},
@@ -48,7 +57,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"no-windows.yml", `aggregate.windows: list at least one window, e.g. [1m, 5m, 15m]`},
 		{"window-not-multiple.yml", `aggregate.windows[1]: 1m35s is not a multiple of aggregate.bucket (10s)`},
 		{"window-twice.yml", `aggregate.windows[2]: 1m is listed twice`},
-		{"allowed-lateness.yml", `aggregate.allowed_lateness: must be ≥ 0, got -10s`},
+		{"allowed-lateness.yml", `aggregate.allowed_lateness: must be between 0 and 24h, got -10s`},
 		{"max-ports.yml", `aggregate.max_ports: must be between 1 and 100000, got 0`},
 		{"max-interfaces.yml", `aggregate.max_interfaces: must be between 1 and 100000, got -1`},
 		{"top-k.yml", `aggregate.top_k: must be between 1 and 1000, got 5000`},
@@ -58,9 +67,14 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"bucket-fraction.yml", `aggregate.bucket: must be a whole number of seconds, at least 1s (e.g. 10s), got 1.5s`},
 		{"max-ports-service-ports.yml", `aggregate.max_ports: must be at least twice the number of service_ports (2): each takes a TCP and a UDP key`},
 		{"ring-too-large.yml", `aggregate: aggregate config: Windows = [48h0m0s]: largest window plus AllowedLateness needs 172921 buckets of 1s, more than 100000: use wider buckets`},
-		{"max-clock-skew.yml", `aggregate.max_clock_skew: must be ≥ 0, got -1s`},
+		{"max-clock-skew.yml", `aggregate.max_clock_skew: must be between 0 and 24h, got -1s`},
 		{"max-defer.yml", `ingest.max_defer: must be ≥ 0 (0 reads every range as soon as it is due), got -1s`},
 		{"workers.yml", `workers: must be between 0 (one per CPU) and 1024, got -2`},
+		{"discover-kind.yml", `sources[0].discover: "vpcs" is not a discovery kind (the one kind is flow_logs)`},
+		{"discover-with-group.yml", "sources[0]: discover finds the log groups by itself: remove log_group, log_group_arn, log_group_prefix and log_stream_prefix (or discover)\nsources[0]: discover reads each flow log's exact format from EC2: remove log_format and log_formats (or discover)"},
+		{"discover-twice.yml", `sources[1]: discovers the same flow logs as sources[0]: their records would be counted twice; remove one`},
+		{"ec2-endpoint-without-discover.yml", `sources[0].ec2_endpoint: is only used by discover: flow_logs sources (and inventory.names): remove it, or set discover`},
+		{"inventory.yml", "inventory.refresh_interval: must be at least 1s (e.g. 5m), got 0s\ninventory.max_interfaces: must be between 1 and 1000000, got 0\ninventory.requests_per_second: must be > 0 and ≤ 100 (EC2's bucket refills 20/s per action, shared with every other tool), got 500"},
 		{"several-problems.yml", "sources[0].log_format: flow log format: token 2 \"${version}\": duplicate field\nsources[1]: set one of log_group, log_group_arn or log_group_prefix\ningest.queue_size: must be ≥ 1 batch, got 0\naggregate.top_k: must be between 1 and 1000, got -1"},
 	}
 	covered := map[string]bool{}
@@ -156,7 +170,7 @@ func TestMinimalConfigDefaults(t *testing.T) {
 		{"start_position", cfg.Ingest.StartPosition, StartPosition{Offset: -15 * time.Minute}},
 		{"windows", cfg.Aggregate.Windows, []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute}},
 		{"checkpoint.path", cfg.Checkpoint.Path, ""},
-		{"workers", cfg.Workers, 0},
+		{"workers", cfg.File.Workers, 0},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

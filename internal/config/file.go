@@ -19,6 +19,21 @@ type File struct {
 	Aggregate AggregateFile `yaml:"aggregate"`
 	// Workers is the number of parse workers; 0 means GOMAXPROCS.
 	Workers int `yaml:"workers"`
+	// Inventory tunes the EC2 inventory (flow log discovery, interface and address names).
+	Inventory InventoryFile `yaml:"inventory"`
+}
+
+// InventoryFile is the inventory section: how flowd asks EC2 what the flow logs and the
+// network are (docs/inventory.md).
+type InventoryFile struct {
+	// Names runs an inventory for the account and Region of every source, not only for
+	// discover: flow_logs sources, to name interfaces and addresses.
+	Names             bool     `yaml:"names"`
+	RefreshInterval   Duration `yaml:"refresh_interval"`
+	MaxInterfaces     int      `yaml:"max_interfaces"`
+	RequestsPerSecond float64  `yaml:"requests_per_second"`
+	// IPRangesFile is a copy of AWS's ip-ranges.json ("" = no AWS service classification).
+	IPRangesFile string `yaml:"ip_ranges_file"`
 }
 
 // SourceFile names one log group (or a prefix for discovery) and how its records are written.
@@ -33,6 +48,11 @@ type SourceFile struct {
 	RoleARN         string   `yaml:"role_arn,omitempty"`
 	ExternalID      string   `yaml:"external_id,omitempty"`
 	Endpoint        string   `yaml:"endpoint,omitempty"`
+	// Discover "flow_logs" finds the account and Region's flow logs with ec2:DescribeFlowLogs
+	// and reads every log group they deliver to, with their exact formats.
+	Discover string `yaml:"discover,omitempty"`
+	// EC2Endpoint is the EC2 endpoint of the inventory (the emulator's); "" = the SDK's.
+	EC2Endpoint string `yaml:"ec2_endpoint,omitempty"`
 }
 
 // IngestFile is the ingest section.
@@ -44,6 +64,7 @@ type IngestFile struct {
 	MaxDefer          Duration   `yaml:"max_defer"`
 	RequestsPerSecond float64    `yaml:"requests_per_second"`
 	MaxInFlight       int        `yaml:"max_in_flight"`
+	RequestTimeout    Duration   `yaml:"request_timeout"`
 	QueueSize         int        `yaml:"queue_size"`
 	StartPosition     string     `yaml:"start_position"`
 	DiscoveryInterval Duration   `yaml:"discovery_interval"`
@@ -92,12 +113,18 @@ func Default() File {
 			MaxDefer:          Duration(2 * time.Minute),
 			RequestsPerSecond: 5,
 			MaxInFlight:       4,
+			RequestTimeout:    Duration(30 * time.Second),
 			QueueSize:         64,
 			StartPosition:     "-15m",
 			DiscoveryInterval: Duration(5 * time.Minute),
 			Shard:             "0/1",
 		},
 		Checkpoint: CheckpointFile{Interval: Duration(30 * time.Second)},
+		Inventory: InventoryFile{
+			RefreshInterval:   Duration(5 * time.Minute),
+			MaxInterfaces:     10000,
+			RequestsPerSecond: 2,
+		},
 		Aggregate: AggregateFile{
 			Bucket:             Duration(ad.BucketWidth),
 			Windows:            windows,

@@ -15,9 +15,23 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// LoadFile reads, decodes and validates the file at path.
+// MaxFileBytes bounds the config file: a real one is a few kilobytes; anything past this is
+// refused before it is parsed, so no file can make loading slow or large.
+const MaxFileBytes = 1 << 20
+
+// MaxYAMLNodes bounds the YAML nodes of a file with its aliases expanded. A config uses anchors
+// (if at all) to share a few source settings; nested aliases that expand exponentially (a
+// "billion laughs" file) are refused before anything expands them.
+const MaxYAMLNodes = 100_000
+
+// LoadFile reads, decodes and validates the file at path (at most MaxFileBytes).
 func LoadFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	_ = f.Close() // read-only: a close error changes nothing
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -43,6 +57,12 @@ func Load(data []byte) (*Config, error) {
 // reported with their line and YAML path.
 func Decode(data []byte) (File, error) {
 	f := Default()
+	if len(data) > MaxFileBytes {
+		return f, fmt.Errorf("the file is larger than %d bytes: a flowd config is a few kilobytes; is this the right file?", MaxFileBytes)
+	}
+	if err := checkExpansion(data); err != nil {
+		return f, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
@@ -56,6 +76,41 @@ func Decode(data []byte) (File, error) {
 		return f, errors.New("the file holds more than one YAML document: keep one")
 	}
 	return f, nil
+}
+
+// checkExpansion parses data into nodes (which expands nothing) and counts the nodes the aliases
+// would expand to, each anchor's size computed once, refusing more than MaxYAMLNodes.
+func checkExpansion(data []byte) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil // the decoder reports syntax errors with their lines
+	}
+	sizes := map[*yaml.Node]int{}
+	var size func(n *yaml.Node, depth int) int
+	size = func(n *yaml.Node, depth int) int {
+		if s, ok := sizes[n]; ok {
+			return s
+		}
+		if depth > 1000 {
+			return MaxYAMLNodes + 1 // nested deeper than any config
+		}
+		s := 1
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			s += size(n.Alias, depth+1)
+		}
+		for _, c := range n.Content {
+			s += size(c, depth+1)
+			if s > MaxYAMLNodes {
+				break
+			}
+		}
+		sizes[n] = min(s, MaxYAMLNodes+1)
+		return sizes[n]
+	}
+	if size(&root, 0) > MaxYAMLNodes {
+		return fmt.Errorf("the file expands to more than %d YAML nodes (nested anchors and aliases?): refused", MaxYAMLNodes)
+	}
+	return nil
 }
 
 var (
@@ -146,9 +201,8 @@ func pathsByLine(data []byte) linePaths {
 				p.values[n.Line] = path
 			}
 		case yaml.AliasNode:
-			if n.Alias != nil {
-				walk(n.Alias, path)
-			}
+			// Not followed: the anchored lines were walked where they are written, and
+			// following aliases would make this exponential in nested anchors.
 		}
 	}
 	walk(&root, "")

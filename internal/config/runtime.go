@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/ingest"
+
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -13,8 +15,15 @@ type Config struct {
 	Ingest     Ingest
 	Checkpoint Checkpoint
 	Aggregate  aggregate.Config
-	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS at run time.
+	// IngestOptions are the runtime options of the CloudWatch Logs source, built once from
+	// Sources and Ingest by Validate: ingest takes them as given.
+	IngestOptions ingest.Options
+	// Workers is the number of parse workers; 0 in the file becomes GOMAXPROCS here.
 	Workers int
+	// Inventory holds the EC2 inventory settings; Inventories, one rule per account (role),
+	// Region and endpoint to inventory.
+	Inventory   Inventory
+	Inventories []InventoryRule
 	// File is the effective file form (defaults included) this Config came from.
 	File File
 }
@@ -33,6 +42,32 @@ type Source struct {
 	RoleARN     string
 	ExternalID  string
 	Endpoint    string
+	// Discover is "flow_logs" for a source whose groups and formats come from the inventory
+	// (then the log group fields and formats are empty); EC2Endpoint is the inventory's endpoint.
+	Discover    string
+	EC2Endpoint string
+}
+
+// DiscoverFlowLogs is the one discovery kind of sources[].discover.
+const DiscoverFlowLogs = "flow_logs"
+
+// Inventory is the validated inventory section.
+type Inventory struct {
+	RefreshInterval   time.Duration
+	MaxInterfaces     int
+	RequestsPerSecond float64
+	IPRangesFile      string
+}
+
+// InventoryRule is one EC2 inventory to run: where (AWS: region, role, external id, and the
+// EC2 endpoint), and whether its flow logs become sources (Discover; else it only names).
+type InventoryRule struct {
+	// Name labels its metrics: the Region (and role), e.g. "us-east-1".
+	Name     string
+	AWS      ingest.AWSSpec
+	Discover bool
+	// LogsEndpoint is the CloudWatch Logs endpoint discovered groups are read through.
+	LogsEndpoint string
 }
 
 // Name is the log group name, ARN or prefix this source reads: the log_group label of its metrics.
@@ -58,6 +93,7 @@ type Ingest struct {
 	MaxDefer          time.Duration
 	RequestsPerSecond float64
 	MaxInFlight       int
+	RequestTimeout    time.Duration
 	QueueSize         int
 	StartPosition     StartPosition
 	DiscoveryInterval time.Duration
@@ -87,6 +123,44 @@ func (p StartPosition) At(now time.Time) time.Time {
 	return now.Add(p.Offset)
 }
 
+// SetShard replaces the shard (the --shard flag overrides ingest.shard) in both forms.
+func (c *Config) SetShard(s Shard) {
+	c.Ingest.Shard = s
+	c.IngestOptions.Shard = ingest.Shard{Index: s.Index, Count: s.Count}
+}
+
+// ingestOptions maps the validated sources and ingest section onto ingest.Options, one to one.
+func ingestOptions(sources []Source, in Ingest) ingest.Options {
+	o := ingest.Options{
+		DiscoveryInterval: in.DiscoveryInterval,
+		PollInterval:      in.PollInterval,
+		MaxDefer:          in.MaxDefer,
+		EarlyPasses:       in.EarlyPasses,
+		MaxDelay:          in.MaxDelay,
+		LateGrace:         in.LateGrace,
+		RequestsPerSecond: in.RequestsPerSecond,
+		MaxInFlight:       in.MaxInFlight,
+		RequestTimeout:    in.RequestTimeout,
+		StartOffset:       in.StartPosition.Offset,
+		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
+	}
+	for _, s := range sources {
+		if s.Discover != "" {
+			continue // its groups come from the inventory (WithDiscovered)
+		}
+		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.Endpoint}
+		switch {
+		case s.LogGroup != "":
+			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroup, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		case s.LogGroupARN != "":
+			o.Groups = append(o.Groups, ingest.GroupSpec{Name: s.LogGroupARN, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		default:
+			o.Discovery = append(o.Discovery, ingest.DiscoverySpec{Prefix: s.LogGroupPrefix, StreamPrefix: s.LogStreamPrefix, AWS: spec})
+		}
+	}
+	return o
+}
+
 // Shard is this replica's share of the sources: Index of Count, by a stable hash.
 type Shard struct {
 	Index, Count int
@@ -96,4 +170,13 @@ type Shard struct {
 type Checkpoint struct {
 	Path     string
 	Interval time.Duration
+}
+
+// WithSources returns a copy of c whose sources are c's plus extra (groups found by the
+// inventory), with the ingest options rebuilt from them.
+func (c *Config) WithSources(extra []Source) *Config {
+	out := *c
+	out.Sources = append(append([]Source(nil), c.Sources...), extra...)
+	out.IngestOptions = ingestOptions(out.Sources, out.Ingest)
+	return &out
 }

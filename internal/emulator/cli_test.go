@@ -15,13 +15,7 @@ import (
 // paginator) must see exactly the events GroundTruth lists, through short and empty pages.
 func TestCrossCheckWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the aws CLI is not on PATH; CI installs it in scripts/ci.d/00-deps.sh (Debian package awscli)")
-		}
-		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
-	}
+	bin := awsCLI(t)
 	e := newEnv(t, Config{ShortPageProbability: 0.5, Seed: 11, VisibilityDelay: time.Minute})
 	base := e.clock.Now().Add(-20 * time.Minute).UnixMilli()
 	tricky := []string{`quote " and backslash \`, "tab\tand newline\n", "unicode: élan ✓ 日本", "<html> & ampersand"}
@@ -51,22 +45,8 @@ func TestCrossCheckWithAWSCLI(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			args := append([]string{"logs", "filter-log-events", "--endpoint-url", e.url, "--log-group-name", testGroup, "--output", "json"}, tc.args...)
-			cmd := exec.CommandContext(ctx, bin, args...)
-			home := t.TempDir()
-			cmd.Env = []string{
-				"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-				"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-				"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-				"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-			}
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("aws %v: %v\n%s", args, err, stderr.String())
-			}
+			args := append([]string{"logs", "filter-log-events", "--log-group-name", testGroup}, tc.args...)
+			stdout := runCLI(t, bin, e.url, args...)
 			var out struct {
 				Events []struct {
 					LogStreamName string `json:"logStreamName"`
@@ -76,8 +56,8 @@ func TestCrossCheckWithAWSCLI(t *testing.T) {
 					EventID       string `json:"eventId"`
 				} `json:"events"`
 			}
-			if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-				t.Fatalf("decode CLI output: %v\n%s", err, stdout.String())
+			if err := json.Unmarshal(stdout, &out); err != nil {
+				t.Fatalf("decode CLI output: %v\n%s", err, stdout)
 			}
 			if len(out.Events) != len(tc.want) {
 				t.Fatalf("the CLI saw %d events, ground truth has %d", len(out.Events), len(tc.want))
@@ -105,4 +85,96 @@ func filterEvents(evs []Event, keep func(Event) bool) []Event {
 		}
 	}
 	return out
+}
+
+// awsCLI returns the path of the aws CLI; CI must have it, elsewhere the test is skipped.
+func awsCLI(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the aws CLI is not on PATH; CI installs it in scripts/ci.d/00-deps.sh (Debian package awscli)")
+		}
+		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
+	}
+	return bin
+}
+
+// runCLI runs the aws CLI against the emulator at url with throw-away credentials and no
+// configuration of the host, and returns its JSON output.
+func runCLI(t *testing.T, bin, url string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args = append(args, "--endpoint-url", url, "--output", "json")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	home := t.TempDir()
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("aws %v: %v\n%s", args, err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// The CLI reads rejectedLogEventsInfo, logGroupArn and logGroupClass where botocore's model
+// puts them, and sends logGroupNamePattern as the emulator reads it.
+func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
+	t.Parallel()
+	bin := awsCLI(t)
+	e := newEnv(t, Config{})
+	e.mustPut(t, testGroup, "s", nil)
+	if err := e.srv.CreateLogGroup("/aws/other"); err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now().UnixMilli()
+	events := fmt.Sprintf(`[{"timestamp":%d,"message":"old"},{"timestamp":%d,"message":"fresh"}]`, now-15*24*3600*1000, now)
+	var put struct {
+		RejectedLogEventsInfo map[string]int `json:"rejectedLogEventsInfo"`
+	}
+	out := runCLI(t, bin, e.url, "logs", "put-log-events", "--log-group-name", testGroup, "--log-stream-name", "s", "--log-events", events)
+	if err := json.Unmarshal(out, &put); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	if len(put.RejectedLogEventsInfo) != 1 || put.RejectedLogEventsInfo["tooOldLogEventEndIndex"] != 1 {
+		t.Errorf("rejectedLogEventsInfo %v, want only tooOldLogEventEndIndex 1", put.RejectedLogEventsInfo)
+	}
+	if n := e.srv.EventCount(testGroup); n != 1 {
+		t.Errorf("%d events stored, want the fresh one", n)
+	}
+	var desc struct {
+		LogGroups []map[string]any `json:"logGroups"`
+	}
+	out = runCLI(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-pattern", "other")
+	if err := json.Unmarshal(out, &desc); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	if len(desc.LogGroups) != 1 || desc.LogGroups[0]["logGroupName"] != "/aws/other" {
+		t.Errorf("pattern other: %v, want /aws/other alone", desc.LogGroups)
+	}
+	out = runCLI(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-prefix", testGroup)
+	desc.LogGroups = nil
+	if err := json.Unmarshal(out, &desc); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	if len(desc.LogGroups) != 1 {
+		t.Fatalf("prefix %s: %v, want one group", testGroup, desc.LogGroups)
+	}
+	// An older CLI (Debian's) drops members its model predates; where it knows them, they must be right.
+	want := map[string]string{"logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:" + testGroup, "logGroupClass": "STANDARD"}
+	for member, v := range want {
+		got, ok := desc.LogGroups[0][member]
+		switch {
+		case !ok:
+			t.Logf("this aws CLI's model has no %s; the SDK test checks it", member)
+		case got != v:
+			t.Errorf("%s = %v, want %q", member, got, v)
+		}
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
 func TestDescribeLogGroupsPaging(t *testing.T) {
@@ -130,4 +132,62 @@ func reversed(s []string) []string {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
+}
+
+// logGroupNamePattern is a case-sensitive substring search that pages like the prefix, answers
+// only arn, creationTime and logGroupName, and excludes logGroupNamePrefix. Without a pattern
+// every group carries logGroupArn (the ARN without ":*") and logGroupClass.
+func TestDescribeLogGroupsPatternAndFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	for _, name := range []string{"/aws/vpc/DataLogs", "aws/DataLogs", "GroupDataLogs", "datalogs", "Data/log/s", "Groupdata"} {
+		if err := e.srv.CreateLogGroup(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(e.client, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePattern: aws.String("DataLogs"), Limit: aws.Int32(1)})
+	var got []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range page.LogGroups {
+			got = append(got, aws.ToString(g.LogGroupName))
+			if g.Arn == nil || g.CreationTime == nil || g.LogGroupArn != nil || g.LogGroupClass != "" || g.StoredBytes != nil || g.MetricFilterCount != nil {
+				t.Errorf("with a pattern, %s has members beyond arn, creationTime and logGroupName: %+v", aws.ToString(g.LogGroupName), g)
+			}
+		}
+	}
+	if want := []string{"/aws/vpc/DataLogs", "GroupDataLogs", "aws/DataLogs"}; !slices.Equal(got, want) {
+		t.Errorf("pattern DataLogs: %v, want %v", got, want)
+	}
+
+	out, err := e.client.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("Group")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.LogGroups) != 2 {
+		t.Fatalf("prefix Group: %d groups, want 2", len(out.LogGroups))
+	}
+	for _, g := range out.LogGroups {
+		name := aws.ToString(g.LogGroupName)
+		if aws.ToString(g.LogGroupArn) != "arn:aws:logs:us-east-1:123456789012:log-group:"+name || g.LogGroupClass != types.LogGroupClassStandard || g.StoredBytes == nil {
+			t.Errorf("%s: logGroupArn %q, logGroupClass %q, storedBytes %v", name, aws.ToString(g.LogGroupArn), g.LogGroupClass, g.StoredBytes)
+		}
+	}
+
+	out, err = e.client.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupClass: types.LogGroupClassInfrequentAccess})
+	if err != nil || len(out.LogGroups) != 0 {
+		t.Errorf("class INFREQUENT_ACCESS: %v, %d groups; want none (every emulated group is STANDARD)", err, len(out.LogGroups))
+	}
+	_, err = e.client.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("G"), LogGroupNamePattern: aws.String("D")})
+	if apiCode(err) != CodeInvalidParameter || !strings.Contains(err.Error(), "mutually exclusive") {
+		t.Errorf("prefix and pattern: err = %v, want %s (mutually exclusive)", err, CodeInvalidParameter)
+	}
+	_, err = e.client.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePattern: aws.String("a*b")})
+	if apiCode(err) != CodeInvalidParameter || !strings.Contains(err.Error(), "logGroupNamePattern") {
+		t.Errorf("pattern a*b: err = %v, want %s naming logGroupNamePattern", err, CodeInvalidParameter)
+	}
 }

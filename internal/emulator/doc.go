@@ -30,9 +30,19 @@
 //     space-delimited form [a, b = X, c != Y, d > 5, ...] (see pattern.go for the exact
 //     subset). An unsupported pattern is InvalidParameterException, never an empty result.
 //   - PutLogEvents: events of a batch in timestamp order, at most 10,000 events and 1,048,576
-//     bytes, spanning at most 24 h; events more than 14 days old, older than Retention, or more
-//     than 2 h in the future are refused through rejectedLogEventsInfo while the rest is stored;
-//     sequence tokens are accepted and ignored (AWS since 2023).
+//     bytes; events more than 14 days old, older than Retention, or more than 2 h in the future
+//     are refused through rejectedLogEventsInfo (tooOldLogEventEndIndex and
+//     expiredLogEventEndIndex exclusive, tooNewLogEventStartIndex inclusive, as the API
+//     reference says) while the rest is stored; the 24-hour span applies to the events in that
+//     accepted range only (so one stale event beside fresh ones is rejected alone); an event
+//     without timestamp or message is a validation error ("Value null at
+//     'logEvents.N.member.timestamp'"), never an event of 1970; sequence tokens are accepted and
+//     ignored (AWS since 2023).
+//   - DescribeLogGroups: logGroupNamePrefix, or logGroupNamePattern (a case-sensitive substring;
+//     the two are mutually exclusive, InvalidParameterException), logGroupClass as a filter;
+//     every group carries arn (ending ":*"), logGroupArn (without it), creationTime,
+//     storedBytes, metricFilterCount and logGroupClass STANDARD, except that with a pattern only
+//     arn, creationTime and logGroupName are returned, as AWS documents.
 //   - Quotas: a token bucket per operation (FilterLogEvents 5/s, GetLogEvents 10/s, Describe*
 //     25/s by default) answering ThrottlingException exactly as AWS does: HTTP 400,
 //     X-Amzn-ErrorType: ThrottlingException, body {"__type":"ThrottlingException","message":"Rate
@@ -77,7 +87,8 @@
 //   - Token and ingestion-time arithmetic are in milliseconds of Config.Clock; FaultSlow's delay
 //     is real time.
 //   - The in-process helpers skip rate limits and faults and are not counted in Stats.Ops.
-//   - rejectedLogEventsInfo end indexes are read as exclusive (AWS documents them loosely).
+//   - expiredLogEventEndIndex is read as exclusive like tooOldLogEventEndIndex (the API
+//     reference says only "the expired log events").
 //
 // A client note: aws-sdk-go-v2 closes a request body as soon as the HTTP round trip returns,
 // while net/http may still make a last read of that body; against a server as fast as this one

@@ -51,8 +51,12 @@ func invalidParam(format string, args ...any) *APIError {
 	return &APIError{Code: CodeInvalidParameter, Message: fmt.Sprintf(format, args...), HTTPStatus: http.StatusBadRequest}
 }
 
-// validationError has the shape AWS gives constraint violations on request members.
+// validationError has the shape AWS gives constraint violations on request members; a nil value
+// is a missing member, which AWS writes as "Value null".
 func validationError(member string, value any, constraint string) *APIError {
+	if value == nil {
+		return invalidParam("1 validation error detected: Value null at '%s' failed to satisfy constraint: %s", member, constraint)
+	}
 	return invalidParam("1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: %s", value, member, constraint)
 }
 

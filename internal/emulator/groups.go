@@ -117,14 +117,16 @@ type describeLogGroupsInput struct {
 	LogGroupClass         *string  `json:"logGroupClass"`
 }
 
+// logGroupOut is a LogGroup of DescribeLogGroups. With logGroupNamePattern AWS returns only arn,
+// creationTime and logGroupName, hence the pointers.
 type logGroupOut struct {
-	LogGroupName      string `json:"logGroupName"`
-	CreationTime      int64  `json:"creationTime"`
-	MetricFilterCount int    `json:"metricFilterCount"`
-	Arn               string `json:"arn"`
-	LogGroupArn       string `json:"logGroupArn"`
-	StoredBytes       int64  `json:"storedBytes"`
-	LogGroupClass     string `json:"logGroupClass"`
+	LogGroupName      string  `json:"logGroupName"`
+	CreationTime      int64   `json:"creationTime"`
+	MetricFilterCount *int    `json:"metricFilterCount,omitempty"`
+	Arn               string  `json:"arn"`
+	LogGroupArn       *string `json:"logGroupArn,omitempty"`
+	StoredBytes       *int64  `json:"storedBytes,omitempty"`
+	LogGroupClass     *string `json:"logGroupClass,omitempty"`
 }
 
 type describeLogGroupsOutput struct {
@@ -146,28 +148,51 @@ func pageLimit(limit *int32, max int) (int, *APIError) {
 	return int(*limit), nil
 }
 
+// logGroupClassStandard is the class of every emulated group (CreateLogGroup refuses others).
+const logGroupClassStandard = "STANDARD"
+
 func (s *Server) handleDescribeLogGroups(c *call) ([]byte, *APIError) {
 	var in describeLogGroupsInput
 	if err := decode(c.body, &in); err != nil {
 		return nil, err
 	}
 	switch {
-	case in.LogGroupNamePattern != nil, len(in.LogGroupIdentifiers) > 0, len(in.AccountIdentifiers) > 0,
+	case len(in.LogGroupIdentifiers) > 0, len(in.AccountIdentifiers) > 0,
 		in.IncludeLinkedAccounts != nil && *in.IncludeLinkedAccounts:
-		return nil, invalidParam("logGroupNamePattern, logGroupIdentifiers, accountIdentifiers and includeLinkedAccounts are not supported by the emulator")
+		return nil, invalidParam("logGroupIdentifiers, accountIdentifiers and includeLinkedAccounts are not supported by the emulator")
+	case in.LogGroupNamePrefix != nil && in.LogGroupNamePattern != nil:
+		return nil, invalidParam("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
 	}
 	limit, err := pageLimit(in.Limit, 50)
 	if err != nil {
 		return nil, err
 	}
-	prefix := ""
+	prefix, pattern := "", ""
 	if in.LogGroupNamePrefix != nil {
 		if err := validGroupName("logGroupNamePrefix", *in.LogGroupNamePrefix); err != nil {
 			return nil, err
 		}
 		prefix = *in.LogGroupNamePrefix
 	}
-	query := uint64(newFingerprint().str(prefix))
+	// logGroupNamePattern: a case-sensitive substring, 0 to 512 of the name characters.
+	if in.LogGroupNamePattern != nil {
+		pattern = *in.LogGroupNamePattern
+		if pattern != "" {
+			if err := validGroupName("logGroupNamePattern", pattern); err != nil {
+				return nil, err
+			}
+		}
+	}
+	class := ""
+	if in.LogGroupClass != nil {
+		switch *in.LogGroupClass {
+		case logGroupClassStandard, "INFREQUENT_ACCESS", "DELIVERY":
+			class = *in.LogGroupClass
+		default:
+			return nil, validationError("logGroupClass", *in.LogGroupClass, "Member must satisfy enum value set: [DELIVERY, STANDARD, INFREQUENT_ACCESS]")
+		}
+	}
+	query := uint64(newFingerprint().str(prefix).sep().str(pattern).sep().str(class))
 	after, hasAfter := "", false
 	if in.NextToken != nil {
 		if err := c.checkTokenFault(true); err != nil {
@@ -189,20 +214,24 @@ func (s *Server) handleDescribeLogGroups(c *call) ([]byte, *APIError) {
 		i = max(i, j)
 	}
 	out := describeLogGroupsOutput{LogGroups: []logGroupOut{}}
+	if class != "" && class != logGroupClassStandard {
+		return marshal(out) // every emulated group is STANDARD
+	}
 	for ; i < len(s.groupNames) && strings.HasPrefix(s.groupNames[i], prefix); i++ {
+		if !strings.Contains(s.groupNames[i], pattern) {
+			continue
+		}
 		if len(out.LogGroups) == limit {
 			out.NextToken = s.encodeNameToken('g', 0, out.LogGroups[limit-1].LogGroupName, query)
 			break
 		}
 		g := s.groups[s.groupNames[i]]
-		out.LogGroups = append(out.LogGroups, logGroupOut{
-			LogGroupName:  g.name,
-			CreationTime:  g.created,
-			Arn:           g.arn,
-			LogGroupArn:   strings.TrimSuffix(g.arn, ":*"),
-			StoredBytes:   g.storedBytes,
-			LogGroupClass: "STANDARD",
-		})
+		lg := logGroupOut{LogGroupName: g.name, CreationTime: g.created, Arn: g.arn}
+		if in.LogGroupNamePattern == nil {
+			filters, arn, stored, cls := 0, strings.TrimSuffix(g.arn, ":*"), g.storedBytes, logGroupClassStandard
+			lg.MetricFilterCount, lg.LogGroupArn, lg.StoredBytes, lg.LogGroupClass = &filters, &arn, &stored, &cls
+		}
+		out.LogGroups = append(out.LogGroups, lg)
 	}
 	return marshal(out)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -40,3 +41,68 @@ func (s *Server) Start(addr string) (url string, stop func(ctx context.Context) 
 	}
 	return "http://" + ln.Addr().String(), stop, nil
 }
+
+// StartInMemory serves the emulator over in-memory connections (net.Pipe) instead of a socket
+// and returns a dial function reaching it whatever the address, for an http.Transport's
+// DialContext (with keep-alives off, so no idle connection outlives a request). Tests use it
+// inside a testing/synctest bubble: a goroutine blocked on a pipe is durably blocked, so virtual
+// time advances while requests wait, which a real socket would prevent. stop closes the server
+// and its connections and waits for the serving goroutine.
+func (s *Server) StartInMemory() (dial func(ctx context.Context, network, addr string) (net.Conn, error), stop func() error) {
+	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	stop = func() error {
+		err := srv.Close()
+		return errors.Join(err, <-done)
+	}
+	return ln.dial, stop
+}
+
+// pipeListener is a net.Listener whose connections are the server ends of net.Pipe pairs.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+// dial hands the server end of a new pipe to Accept and returns the client end.
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "emulator.in-memory" }

@@ -22,9 +22,10 @@ type InputEvent struct {
 
 // RejectedInfo says which events of a batch were refused, as rejectedLogEventsInfo does. Because a
 // batch is in time order the refused events are a prefix (too old or expired) and a suffix (too
-// new). Indexes are nil when no event was refused for that reason. End indexes are exclusive:
-// events [0, TooOldLogEventEndIndex) were too old. (AWS documents these members only loosely; the
-// exclusive reading is the one its own agents use when they count rejected events.)
+// new). Indexes are nil when no event was refused for that reason. As the API reference says,
+// tooOldLogEventEndIndex is exclusive (events [0, end) were too old) and
+// tooNewLogEventStartIndex inclusive; expiredLogEventEndIndex, documented only as "the expired
+// log events", is read as exclusive like tooOldLogEventEndIndex.
 type RejectedInfo struct {
 	TooNewLogEventStartIndex *int `json:"tooNewLogEventStartIndex,omitempty"`
 	TooOldLogEventEndIndex   *int `json:"tooOldLogEventEndIndex,omitempty"`
@@ -75,9 +76,6 @@ func (s *Server) validateBatch(events []InputEvent, nowMs int64) (lo, hi int, re
 	if size > maxPutBytes {
 		return 0, 0, rej, invalidParam("Upload too large: %d bytes exceeds limit of %d", size, maxPutBytes)
 	}
-	if events[len(events)-1].Timestamp-events[0].Timestamp > maxBatchSpanMs {
-		return 0, 0, rej, invalidParam("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
-	}
 	lo, hi = 0, len(events)
 	for lo < hi && events[lo].Timestamp < nowMs-tooOldMs {
 		lo++
@@ -85,6 +83,20 @@ func (s *Server) validateBatch(events []InputEvent, nowMs int64) (lo, hi int, re
 	if lo > 0 {
 		n := lo
 		rej.TooOldLogEventEndIndex = &n
+	}
+	for hi > lo && events[hi-1].Timestamp > nowMs+tooNewMs {
+		hi--
+	}
+	if hi < len(events) {
+		n := hi
+		rej.TooNewLogEventStartIndex = &n
+	}
+	// The 24-hour span applies to the events within the accepted time range only (AWS: "for
+	// valid events (within 14 days in the past to 2 hours in future), the time span in a single
+	// batch cannot exceed 24 hours"), so one event of last month beside a fresh one is rejected
+	// alone, not the whole batch.
+	if hi > lo && events[hi-1].Timestamp-events[lo].Timestamp > maxBatchSpanMs {
+		return 0, 0, RejectedInfo{}, invalidParam("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
 	if s.retainMs > 0 {
 		exp := lo
@@ -95,13 +107,6 @@ func (s *Server) validateBatch(events []InputEvent, nowMs int64) (lo, hi int, re
 			rej.ExpiredLogEventEndIndex = &exp
 			lo = exp
 		}
-	}
-	for hi > lo && events[hi-1].Timestamp > nowMs+tooNewMs {
-		hi--
-	}
-	if hi < len(events) {
-		n := hi
-		rej.TooNewLogEventStartIndex = &n
 	}
 	return lo, hi, rej, nil
 }
@@ -169,11 +174,34 @@ func (s *Server) expireLocked(nowMs int64) {
 }
 
 type putLogEventsInput struct {
-	LogGroupName       *string      `json:"logGroupName"`
-	LogGroupIdentifier *string      `json:"logGroupIdentifier"`
-	LogStreamName      *string      `json:"logStreamName"`
-	LogEvents          []InputEvent `json:"logEvents"`
-	SequenceToken      *string      `json:"sequenceToken"` // accepted and ignored, as AWS does since 2023
+	LogGroupName       *string         `json:"logGroupName"`
+	LogGroupIdentifier *string         `json:"logGroupIdentifier"`
+	LogStreamName      *string         `json:"logStreamName"`
+	LogEvents          []inputLogEvent `json:"logEvents"`
+	SequenceToken      *string         `json:"sequenceToken"` // accepted and ignored, as AWS does since 2023
+}
+
+// inputLogEvent is InputLogEvent on the wire, where both members are required: a missing one is
+// a validation error, not a zero (a missing timestamp must not become an event of 1970).
+type inputLogEvent struct {
+	Timestamp *int64  `json:"timestamp"`
+	Message   *string `json:"message"`
+}
+
+// inputEvents checks the required members of every event and converts them.
+func inputEvents(in []inputLogEvent) ([]InputEvent, *APIError) {
+	out := make([]InputEvent, len(in))
+	for i, e := range in {
+		member := "logEvents." + strconv.Itoa(i+1) + ".member."
+		if e.Timestamp == nil {
+			return nil, validationError(member+"timestamp", nil, "Member must not be null")
+		}
+		if e.Message == nil {
+			return nil, validationError(member+"message", nil, "Member must not be null")
+		}
+		out[i] = InputEvent{Timestamp: *e.Timestamp, Message: *e.Message}
+	}
+	return out, nil
 }
 
 type putLogEventsOutput struct {
@@ -192,7 +220,11 @@ func (s *Server) handlePutLogEvents(c *call) ([]byte, *APIError) {
 	if in.LogEvents == nil {
 		return nil, validationError("logEvents", nil, "Member must not be null")
 	}
-	rej, _, err := s.put(in.LogGroupName, in.LogGroupIdentifier, *in.LogStreamName, in.LogEvents, c.now)
+	events, err := inputEvents(in.LogEvents)
+	if err != nil {
+		return nil, err
+	}
+	rej, _, err := s.put(in.LogGroupName, in.LogGroupIdentifier, *in.LogStreamName, events, c.now)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 func sdkEvents(evs []InputEvent) []types.InputLogEvent {
@@ -162,5 +164,94 @@ func TestCreateAndNotFoundErrors(t *testing.T) {
 	}
 	if err := e.srv.CreateLogGroup(testGroup); !errors.Is(err, ErrResourceAlreadyExists) {
 		t.Errorf("in-process create of an existing group: %v, want ErrResourceAlreadyExists", err)
+	}
+}
+
+// One event past 14 days beside fresh ones is rejected alone (and reported), not the whole
+// batch: the 24-hour span applies only to the events in the accepted time range.
+func TestPutLogEventsRejectsOnlyOutOfRangeEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.mustPut(t, testGroup, "s", nil)
+	now := e.clock.Now().UnixMilli()
+	const day, hour = 24 * 3600 * 1000, 3600 * 1000
+	cases := []struct {
+		name                   string
+		events                 []InputEvent
+		tooOldEnd, tooNewStart *int32 // want
+		stored                 int
+	}{
+		{"old and fresh", []InputEvent{{now - 15*day, "old"}, {now, "fresh"}}, aws.Int32(1), nil, 1},
+		{"old, fresh and new", []InputEvent{{now - 20*day, "old"}, {now - 19*day, "old 2"}, {now - hour, "fresh"}, {now + 3*hour, "new"}}, aws.Int32(2), aws.Int32(3), 1},
+		{"only too new", []InputEvent{{now + 3*hour, "new"}}, nil, aws.Int32(0), 0},
+	}
+	total := 0
+	for _, tc := range cases {
+		out, err := e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+			LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"), LogEvents: sdkEvents(tc.events),
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ri := out.RejectedLogEventsInfo
+		if ri == nil || !equalPtr(ri.TooOldLogEventEndIndex, tc.tooOldEnd) || !equalPtr(ri.TooNewLogEventStartIndex, tc.tooNewStart) || ri.ExpiredLogEventEndIndex != nil {
+			t.Errorf("%s: rejectedLogEventsInfo %+v, want tooOldLogEventEndIndex %v, tooNewLogEventStartIndex %v", tc.name, ri, tc.tooOldEnd, tc.tooNewStart)
+		}
+		total += tc.stored
+		if n := e.srv.EventCount(testGroup); n != total {
+			t.Errorf("%s: %d events stored, want %d", tc.name, n, total)
+		}
+	}
+	// The span rule still holds among the events in range.
+	_, err := e.client.PutLogEvents(context.Background(), &cloudwatchlogs.PutLogEventsInput{
+		LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"),
+		LogEvents: sdkEvents([]InputEvent{{now - 15*day, "old"}, {now - 2*day, "in range"}, {now, "fresh"}}),
+	})
+	if apiCode(err) != CodeInvalidParameter || !strings.Contains(err.Error(), "24 hours") {
+		t.Errorf("span of 2 days among events in range: err = %v, want %s about 24 hours", err, CodeInvalidParameter)
+	}
+}
+
+func equalPtr(a, b *int32) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// timestamp and message are required members of InputLogEvent. The SDK refuses a missing one
+// before sending; with that client-side check removed, the request reaches the emulator, which
+// refuses it as AWS does instead of storing an event of 1970.
+func TestPutLogEventsRequiresTimestampAndMessage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Config{})
+	e.mustPut(t, testGroup, "s", nil)
+	now := e.clock.Now().UnixMilli()
+	in := func(ev types.InputLogEvent) *cloudwatchlogs.PutLogEventsInput {
+		return &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(testGroup), LogStreamName: aws.String("s"),
+			LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now), Message: aws.String("ok")}, ev}}
+	}
+	var invalid smithy.InvalidParamsError
+	if _, err := e.client.PutLogEvents(context.Background(), in(types.InputLogEvent{Message: aws.String("no timestamp")})); !errors.As(err, &invalid) {
+		t.Fatalf("SDK with its validation: err = %v, want smithy.InvalidParamsError", err)
+	}
+	noClientValidation := func(o *cloudwatchlogs.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			_, err := st.Initialize.Remove("OperationInputValidation")
+			return err
+		})
+	}
+	cases := []struct {
+		name   string
+		ev     types.InputLogEvent
+		member string
+	}{
+		{"no timestamp", types.InputLogEvent{Message: aws.String("no timestamp")}, "logEvents.2.member.timestamp"},
+		{"no message", types.InputLogEvent{Timestamp: aws.Int64(now)}, "logEvents.2.member.message"},
+	}
+	for _, tc := range cases {
+		_, err := e.client.PutLogEvents(context.Background(), in(tc.ev), noClientValidation)
+		want := "Value null at '" + tc.member + "' failed to satisfy constraint: Member must not be null"
+		if apiCode(err) != CodeInvalidParameter || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %s containing %q", tc.name, err, CodeInvalidParameter, want)
+		}
+	}
+	if n := e.srv.EventCount(testGroup); n != 0 {
+		t.Errorf("%d events stored from refused batches", n)
 	}
 }

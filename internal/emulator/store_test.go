@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -143,7 +144,7 @@ func TestConfigValidation(t *testing.T) {
 
 func containsField(err error, field string) bool {
 	for _, e := range unwrapAll(err) {
-		if ce, ok := e.(*ConfigError); ok && ce.Field == field {
+		if ce := (*ConfigError)(nil); errors.As(e, &ce) && ce.Field == field {
 			return true
 		}
 	}

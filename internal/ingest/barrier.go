@@ -7,9 +7,9 @@ import (
 
 // Barrier makes a checkpoint a consistent cut of the whole pipeline.
 //
-// Sources hold the read side while they update their dedup state and positions and hand a batch
-// to the queue, and count the batch as in flight. The consumer calls Done once per batch received,
-// after the batch is fully aggregated. Quiesce takes the write side (so no source changes state or
+// A source holds the read side (Enter/Leave) while it updates its state (positions, dedup
+// hashes) and hands a batch to the queue, and counts the batch as in flight (Handoff) before
+// sending it. The batch's Ack calls Done once the consumer has fully aggregated it. Quiesce takes the write side (so no source changes state or
 // hands off), waits until every handed-off batch is Done, runs the capture function, and releases.
 // At that moment the ingest state (positions, dedup hashes) and the consumer's state (aggregator
 // counters) describe exactly the same set of events.
@@ -26,22 +26,23 @@ type Barrier struct {
 // NewBarrier returns a Barrier with nothing in flight.
 func NewBarrier() *Barrier { return &Barrier{} }
 
-// enter takes the read side.
-func (b *Barrier) enter() {
+// Enter takes the read side: the source's state may change and batches may be handed off.
+func (b *Barrier) Enter() {
 	if b != nil {
 		b.rw.RLock()
 	}
 }
 
-// leave releases the read side.
-func (b *Barrier) leave() {
+// Leave releases the read side.
+func (b *Barrier) Leave() {
 	if b != nil {
 		b.rw.RUnlock()
 	}
 }
 
-// handoff counts one batch as in flight; call it under the read side before sending.
-func (b *Barrier) handoff() {
+// Handoff counts one batch as in flight; call it under the read side before sending. A batch
+// that is then not sent (the context ended) is taken back with Done.
+func (b *Barrier) Handoff() {
 	if b == nil {
 		return
 	}

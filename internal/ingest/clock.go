@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Clock is the time source of the ingest package. Tests inject a fake or accelerated clock that
-// also drives the emulator, so minutes of delivery delay run in seconds.
+// Clock is the time source of the ingest package. Tests run SystemClock inside a testing/synctest
+// bubble (virtual time, shared with the emulator), so minutes of delivery delay run in moments.
 type Clock interface {
 	Now() time.Time
 	// After returns a channel that receives once d has elapsed on this clock.

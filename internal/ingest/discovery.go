@@ -52,7 +52,7 @@ func (m *Manager) discoverOne(ctx context.Context, out chan<- Batch, idx int, sp
 		if err != nil {
 			return fmt.Errorf("client: %w", err)
 		}
-		clients[idx] = m.gated(c, spec.AWS, &m.discovery)
+		clients[idx] = m.gated(c, spec.AWS, &m.discovery, m.log.With(zap.String("discovery_prefix", spec.Prefix)))
 	}
 	groups, err := listGroups(ctx, clients[idx], spec.Prefix)
 	if err != nil {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/simulate"
@@ -14,8 +15,12 @@ import (
 // replicas must emit every event of the matching groups exactly once, and never the same event.
 func TestDiscoveryAndSharding(t *testing.T) {
 	t.Parallel()
-	clock := newVClock(300)
-	env := newTestEnv(t, clock, emuConfig())
+	synctest.Test(t, testDiscoveryAndSharding)
+}
+
+func testDiscoveryAndSharding(t *testing.T) {
+	env := newTestEnv(t, emuConfig())
+	clock := env.clock
 	groups := []string{"/vpc/a", "/vpc/b", "/vpc/c", "/vpc/d"}
 	sim := func(seed uint64, start time.Time) simulate.Config {
 		c := simulate.DefaultConfig()
@@ -26,10 +31,10 @@ func TestDiscoveryAndSharding(t *testing.T) {
 		return c
 	}
 	feeds := []*feed{
-		newFeed(t, env.emu, groups[0], sim(1, clock.base)),
-		newFeed(t, env.emu, groups[1], sim(2, clock.base)),
+		newFeed(t, env.emu, groups[0], sim(1, env.base)),
+		newFeed(t, env.emu, groups[1], sim(2, env.base)),
 	}
-	other := newFeed(t, env.emu, "/other/x", sim(3, clock.base))
+	other := newFeed(t, env.emu, "/other/x", sim(3, env.base))
 
 	owned := [2]int{}
 	for _, g := range groups {
@@ -47,32 +52,29 @@ func TestDiscoveryAndSharding(t *testing.T) {
 	var collectors [2]*collector
 	var stops [2]func()
 	for i := range managers {
-		opts := Options{
-			Discovery:         []DiscoverySpec{{Prefix: "/vpc/", AWS: env.spec()}},
-			DiscoveryInterval: time.Minute,
-			StartPosition:     "-1m",
-			PageLimit:         testPageEvents,
-			Shard:             Shard{Index: i, Count: 2},
-		}
+		opts := testOptions()
+		opts.Discovery = []DiscoverySpec{{Prefix: "/vpc/", AWS: env.spec()}}
+		opts.DiscoveryInterval = time.Minute
+		opts.Shard = Shard{Index: i, Count: 2}
 		m, err := New(opts, env.clients(), clock, testLogger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		managers[i] = m
-		collectors[i] = newCollector(m.Barrier())
+		collectors[i] = newCollector()
 		stops[i] = runManager(t, m, collectors[i])
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop := clock.base.Add(12 * time.Minute)
+	stop := env.base.Add(12 * time.Minute)
 	errs := make(chan error, 8)
 	run := func(f *feed) { go func() { errs <- f.run(ctx, clock, stop, 5*time.Second) }() }
 	for _, f := range feeds {
 		run(f)
 	}
 	run(other)
-	waitVirtual(clock, clock.base.Add(4*time.Minute))
+	time.Sleep(time.Until(env.base.Add(4 * time.Minute))) // virtual: the scenario's script
 	// New groups appear while running; their first events are already two minutes old.
 	for i, g := range groups[2:] {
 		f := newFeed(t, env.emu, g, sim(uint64(10+i), clock.Now().Add(-2*time.Minute)))
@@ -95,7 +97,7 @@ func TestDiscoveryAndSharding(t *testing.T) {
 		s()
 	}
 
-	union := newCollector(nil)
+	union := newCollector()
 	for i, c := range collectors {
 		for id, n := range c.ids {
 			if union.ids[id] > 0 {

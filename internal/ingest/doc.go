@@ -94,25 +94,26 @@
 // patience is needed. ResourceNotFoundException stops a discovered group's poller (discovery
 // restarts it if the group comes back); a configured group is waited for.
 //
-// # Checkpoints and what Prometheus sees
+// # Sources, batches and checkpoints
 //
-// A Checkpoint holds, per source, the pass positions and the hashes of unsettled slices, plus the
-// consumer's state as opaque bytes. It is captured at a Barrier: pollers hold its read side while
-// they update their dedup state and positions and hand a batch to the queue; the consumer calls
-// Done once a batch is fully aggregated; Manager.Checkpoint quiesces (blocks hand-offs, waits for
-// every batch in flight to be Done) and captures the ingest state and the consumer's state at the
-// same cut. Then every event whose hash is in the checkpoint is in the consumer state, and every
-// event in the consumer state is either in the hashes or in a settled slice. A process restarted
-// from the checkpoint re-reads from the positions and drops exactly what the consumer state
-// already counts. The file is written atomically (temporary file, fsync, rename, fsync of the
-// directory) with a magic, a version and a CRC-32C; a missing or damaged file is logged and the
-// sources start at StartPosition ("now" or e.g. "-1h"); it never stops flowd from starting.
+// Manager is a Source (see the interface): the app wires it, and any other kind of source,
+// through that interface only. Every Batch carries its own Ack, which the consumer calls once the
+// batch is fully aggregated; the Manager's Ack is Done on its Barrier. Pollers hold the Barrier's
+// read side while they update their dedup state and positions and hand a batch to the queue;
+// Manager.Checkpoint quiesces (blocks hand-offs, waits for every batch in flight to be
+// acknowledged) and calls the consumer's capture with every source's state (pass positions, hashes
+// of unsettled slices) at that cut, so the consumer takes its own state at the same cut. Then
+// every event whose hash is in the checkpoint is in the consumer state, and every event in the
+// consumer state is either in the hashes or in a settled slice. A process restarted from the
+// checkpoint re-reads from the positions and drops exactly what the consumer state already
+// counts. The file (format, versions, atomic write, write statistics) belongs to
+// internal/checkpoint; ingest only produces and takes back SourceStates (Restore).
 //
 // The guarantee to Prometheus: the app publishes only the aggregate snapshot it captured at the
-// last checkpoint that was written successfully (SaveCheckpoint returned nil). A kill -9 between
-// checkpoints loses the uncommitted work, which the restarted process reads again and counts
-// once, so published counters never go back and never count an event twice; the price is that
-// published counts trail by up to one checkpoint interval.
+// last checkpoint that was written successfully. A kill -9 between checkpoints loses the
+// uncommitted work, which the restarted process reads again and counts once, so published
+// counters never go back and never count an event twice; the price is that published counts
+// trail by up to one checkpoint interval.
 //
 // # Sources, discovery, sharding, clients
 //

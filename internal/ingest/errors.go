@@ -126,19 +126,3 @@ type OptionError struct {
 func (e *OptionError) Error() string {
 	return fmt.Sprintf("ingest options: %s = %v: %s", e.Field, e.Value, e.Reason)
 }
-
-// CheckpointError says why a checkpoint file could not be used.
-type CheckpointError struct {
-	Path   string
-	Reason string
-	Err    error
-}
-
-func (e *CheckpointError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("checkpoint %s: %s: %v", e.Path, e.Reason, e.Err)
-	}
-	return fmt.Sprintf("checkpoint %s: %s", e.Path, e.Reason)
-}
-
-func (e *CheckpointError) Unwrap() error { return e.Err }

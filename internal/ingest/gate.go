@@ -2,11 +2,13 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 )
 
@@ -51,6 +53,10 @@ type gate struct {
 	clock   Clock
 	backoff backoff
 	stats   *callCounters
+	// timeout is the deadline of each attempt (Options.RequestTimeout): a call that hangs is
+	// abandoned, counted, logged and retried, so one slow answer cannot stall a source.
+	timeout time.Duration
+	log     *zap.Logger
 }
 
 var _ Client = (*gate)(nil)
@@ -58,7 +64,7 @@ var _ Client = (*gate)(nil)
 // FilterLogEvents calls the wrapped client through the gate.
 func (g *gate) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
 	var out *cloudwatchlogs.FilterLogEventsOutput
-	err := g.do(ctx, OpFilterLogEvents, func() error {
+	err := g.do(ctx, OpFilterLogEvents, func(ctx context.Context) error {
 		var err error
 		out, err = g.next.FilterLogEvents(ctx, in, optFns...)
 		return err
@@ -69,7 +75,7 @@ func (g *gate) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLog
 // DescribeLogGroups calls the wrapped client through the gate.
 func (g *gate) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, optFns ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
 	var out *cloudwatchlogs.DescribeLogGroupsOutput
-	err := g.do(ctx, OpDescribeLogGroups, func() error {
+	err := g.do(ctx, OpDescribeLogGroups, func(ctx context.Context) error {
 		var err error
 		out, err = g.next.DescribeLogGroups(ctx, in, optFns...)
 		return err
@@ -78,10 +84,19 @@ func (g *gate) DescribeLogGroups(ctx context.Context, in *cloudwatchlogs.Describ
 }
 
 // do runs call until it succeeds, fails for good, or the attempts are used up.
-func (g *gate) do(ctx context.Context, op Operation, call func() error) error {
+func (g *gate) do(ctx context.Context, op Operation, call func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
-		err := g.attempt(ctx, call)
+		err, timedOut := g.attempt(ctx, call)
 		class := classify(ctx, err)
+		g.stats.recordLast(class, timedOut)
+		if timedOut {
+			class = classTransient
+			g.stats.timeouts[op].Add(1)
+			if g.log != nil {
+				g.log.Warn("CloudWatch Logs call exceeded its deadline, abandoned and retried (counted in flowd_ingest_api_timeouts_total)",
+					zap.Stringer("operation", op), zap.Duration("timeout", g.timeout), zap.Int("attempt", attempt))
+			}
+		}
 		switch class {
 		case classOK:
 			g.stats.calls[op][OutcomeOK].Add(1)
@@ -106,20 +121,27 @@ func (g *gate) do(ctx context.Context, op Operation, call func() error) error {
 	}
 }
 
-// attempt waits for an in-flight slot and a limiter token, then calls once.
-func (g *gate) attempt(ctx context.Context, call func() error) error {
+// attempt waits for an in-flight slot and a limiter token, then calls once within the deadline;
+// timedOut says the deadline (not ctx) ended the call.
+func (g *gate) attempt(ctx context.Context, call func(context.Context) error) (err error, timedOut bool) {
 	if g.sem != nil {
 		select {
 		case g.sem <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return ctx.Err(), false
 		}
 		defer func() { <-g.sem }()
 	}
 	if err := g.wait(ctx); err != nil {
-		return err
+		return err, false
 	}
-	return call()
+	if g.timeout <= 0 {
+		return call(ctx), false
+	}
+	actx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	err = call(actx)
+	return err, err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded)
 }
 
 // wait takes one token from the shared limiter, on the injected clock.

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 )
 
-// Manager runs the CloudWatch Logs sources of one flowd process: the configured groups, the
+// Manager is the CloudWatch Logs polling Source of one flowd process: the configured groups, the
 // groups found by discovery (this replica's shard of them), the shared rate limiters, and the
-// checkpoint of their state.
+// barrier that makes their state checkpointable.
 type Manager struct {
 	opts    *resolved
 	clients ClientFactory
@@ -32,11 +30,9 @@ type Manager struct {
 	discovery callCounters
 	retired   Stats // counters of pollers that stopped for good, so totals never go down
 	wg        sync.WaitGroup
-
-	ckptLast     atomic.Int64
-	ckptFailures atomic.Uint64
-	ckptBytes    atomic.Int64
 }
+
+var _ Source = (*Manager)(nil)
 
 type pollerEntry struct {
 	p            *Poller
@@ -75,35 +71,15 @@ func New(opts Options, clients ClientFactory, clock Clock, logger *zap.Logger) (
 	}, nil
 }
 
-// Barrier returns the barrier the consumer acknowledges batches on (Done) and the checkpointer
-// quiesces.
-func (m *Manager) Barrier() *Barrier { return m.barrier }
-
-// Restore applies a checkpoint before Run: sources found in it resume from their positions.
-func (m *Manager) Restore(cp *Checkpoint) {
+// Restore applies the states of a checkpoint before Run: sources found in it resume from their
+// positions. States of sources this Manager does not run are kept and written back with the
+// next checkpoint (a source stopped by sharding or discovery resumes if it comes back).
+func (m *Manager) Restore(states []SourceState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, s := range cp.Sources {
+	for _, s := range states {
 		m.restored[s.Name] = s
 	}
-}
-
-// RestoreFile loads the checkpoint at path and applies it, returning the consumer's state saved
-// with it. A missing or damaged file is logged and ignored (the sources start at StartPosition):
-// never a reason not to start.
-func (m *Manager) RestoreFile(path string) []byte {
-	cp, err := ReadCheckpoint(path)
-	switch {
-	case errors.Is(err, ErrNoCheckpoint):
-		m.log.Info("no checkpoint, starting at the configured start position", zap.String("path", path), zap.String("start_position", m.opts.StartPosition))
-		return nil
-	case err != nil:
-		m.log.Error("checkpoint unusable, starting at the configured start position; counts since the last checkpoint may be lost or repeated", zap.String("path", path), zap.String("start_position", m.opts.StartPosition), zap.Error(err))
-		return nil
-	}
-	m.Restore(cp)
-	m.log.Info("resuming from checkpoint", zap.String("path", path), zap.Time("written", cp.Written), zap.Int("sources", len(cp.Sources)))
-	return cp.App
 }
 
 // quotaFor returns the shared limiter of an account and Region.
@@ -119,8 +95,10 @@ func (m *Manager) quotaFor(spec AWSSpec) *quota {
 	return q
 }
 
-func (m *Manager) gated(c Client, spec AWSSpec, stats *callCounters) *gate {
+func (m *Manager) gated(c Client, spec AWSSpec, stats *callCounters, log *zap.Logger) *gate {
 	return &gate{
+		timeout: m.opts.RequestTimeout,
+		log:     log,
 		next:    c,
 		quota:   m.quotaFor(spec),
 		sem:     m.sem,
@@ -137,7 +115,7 @@ func (m *Manager) Run(ctx context.Context, out chan<- Batch) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m.mu.Lock()
-	m.startMS = m.clock.Now().Add(m.opts.startOff).UnixMilli()
+	m.startMS = m.clock.Now().Add(m.opts.StartOffset).UnixMilli()
 	m.mu.Unlock()
 
 	var err error
@@ -180,9 +158,10 @@ func (m *Manager) startPoller(ctx context.Context, out chan<- Batch, group, pref
 		name:       name,
 		group:      group,
 		prefix:     prefix,
-		client:     m.gated(c, spec, &stats.calls),
+		client:     m.gated(c, spec, &stats.calls, m.log.With(zap.String("source", name))),
 		clock:      m.clock,
 		barrier:    m.barrier,
+		ack:        m.barrier.Done,
 		log:        m.log.With(zap.String("log_group", group), zap.String("stream_prefix", prefix)),
 		maxDelayMS: r.MaxDelay.Milliseconds(),
 		pageLimit:  r.PageLimit,
@@ -247,49 +226,27 @@ func (m *Manager) retire(name string, e *pollerEntry) {
 	delete(m.pollers, name)
 }
 
-// Checkpoint captures a consistent checkpoint: it quiesces the barrier, copies every source's
-// positions and hashes, and calls app for the consumer's state, all at the same cut.
-func (m *Manager) Checkpoint(ctx context.Context, app func() ([]byte, error)) (*Checkpoint, error) {
-	cp := &Checkpoint{}
+// Checkpoint quiesces the barrier (no poller changes state or hands off, every batch handed off
+// is acknowledged), copies every source's positions and hashes, sorted by name, and calls capture
+// with them while still quiesced, so the consumer captures its state at the same cut. It returns
+// ctx's error if the batches in flight are not acknowledged in time, and capture's error.
+func (m *Manager) Checkpoint(ctx context.Context, capture func(states []SourceState) error) error {
 	err := m.barrier.Quiesce(ctx, func() error {
+		var states []SourceState
 		m.mu.Lock()
 		for _, e := range m.pollers {
-			cp.Sources = append(cp.Sources, e.p.state())
+			states = append(states, e.p.state())
 		}
 		for _, s := range m.restored {
-			cp.Sources = append(cp.Sources, s)
+			states = append(states, s)
 		}
 		m.mu.Unlock()
-		cp.Written = m.clock.Now()
-		if app == nil {
-			return nil
-		}
-		b, err := app()
-		cp.App = b
-		return err
+		sort.Slice(states, func(i, j int) bool { return states[i].Name < states[j].Name })
+		return capture(states)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("capture checkpoint: %w", err)
+		return fmt.Errorf("capture checkpoint: %w", err)
 	}
-	sort.Slice(cp.Sources, func(i, j int) bool { return cp.Sources[i].Name < cp.Sources[j].Name })
-	return cp, nil
-}
-
-// SaveCheckpoint captures a checkpoint (see Checkpoint) and writes it atomically to path. The
-// consumer must publish the state it captured in app only when SaveCheckpoint returns nil: that
-// is what makes a kill -9 invisible to Prometheus (see the package doc).
-func (m *Manager) SaveCheckpoint(ctx context.Context, path string, app func() ([]byte, error)) error {
-	cp, err := m.Checkpoint(ctx, app)
-	if err == nil {
-		var n int
-		n, err = WriteCheckpoint(path, cp)
-		m.ckptBytes.Store(int64(n))
-	}
-	if err != nil {
-		m.ckptFailures.Add(1)
-		return err
-	}
-	m.ckptLast.Store(cp.Written.UnixMilli())
 	return nil
 }
 
@@ -321,11 +278,5 @@ func (m *Manager) Stats() Stats {
 	st.Discovery = m.discovery.snapshot()
 	st.API.add(st.Discovery)
 	st.QueueInFlight = m.barrier.InFlight()
-	if last := m.ckptLast.Load(); last != 0 {
-		st.CheckpointLastSuccess = time.UnixMilli(last)
-		st.CheckpointAge = now.Sub(st.CheckpointLastSuccess)
-	}
-	st.CheckpointFailures = m.ckptFailures.Load()
-	st.CheckpointBytes = m.ckptBytes.Load()
 	return st
 }

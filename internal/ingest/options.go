@@ -44,67 +44,75 @@ func (s Shard) owns(name string) bool {
 	return int(h%uint32(s.Count)) == s.Index
 }
 
-// Options configure a Manager. Zero values take the documented defaults.
+// Options configure a Manager. The fields that are config keys (internal/config, documented in
+// docs/configuration.md) have their defaults and user-facing validation there, and only there:
+// config.Validate builds these Options once, and a Manager takes them as given. New still
+// refuses values it cannot run with (an *OptionError), as a guard against a caller that skipped
+// config; a user never sees those, config reports them by YAML key first. The last group of
+// fields are internal tunables, not config keys; zero means the value given with each.
 type Options struct {
 	Groups    []GroupSpec
 	Discovery []DiscoverySpec
-	// DiscoveryInterval is how often DescribeLogGroups is re-run (default 5m).
+	// DiscoveryInterval is how often DescribeLogGroups is re-run (ingest.discovery_interval).
 	DiscoveryInterval time.Duration
 
-	// PollInterval is the slice width and the idle poll period (default 30s).
+	// PollInterval is the slice width and the idle poll period (ingest.poll_interval).
 	PollInterval time.Duration
-	// EarlyPasses are the lags after a slice's end at which it is read before its final pass.
-	// nil means the default, [5m] (or a quarter of the final lag if that is shorter); a non-nil
-	// empty slice means none (cheapest: one read per event, but counts appear only after
-	// MaxDelay+LateGrace).
+	// EarlyPasses are the lags after a slice's end at which it is read before its final pass
+	// (ingest.early_passes); empty means none (cheapest: one read per event, but counts appear
+	// only after MaxDelay+LateGrace).
 	EarlyPasses []time.Duration
-	// MaxDelay is the delivery delay within which every event is counted exactly once (default 15m).
+	// MaxDelay is the delivery delay within which every event is counted exactly once
+	// (ingest.max_delay).
 	MaxDelay time.Duration
-	// LateGrace is added to MaxDelay for the final pass (default 5m); it covers clock skew and
-	// events arriving a little later than MaxDelay (counted, and reported as late).
+	// LateGrace is added to MaxDelay for the final pass (ingest.late_grace); it covers clock
+	// skew and events arriving a little later than MaxDelay (counted, and reported as late).
 	LateGrace time.Duration
 
 	// RequestsPerSecond is the shared FilterLogEvents/DescribeLogGroups budget per account and
-	// Region (default 5, the AWS quota; lower it when others share the account).
+	// Region (ingest.requests_per_second).
 	RequestsPerSecond float64
-	// Burst of the limiter (default 1).
-	Burst int
-	// MaxInFlight bounds concurrent API requests across all sources (default 4).
+	// MaxInFlight bounds concurrent API requests across all sources (ingest.max_in_flight).
 	MaxInFlight int
-	// BackoffBase and BackoffMax shape the jittered exponential back-off (defaults 200ms, 20s).
+	// RequestTimeout is the deadline of every API request (ingest.request_timeout): one that
+	// takes longer is abandoned, counted in CallStats.Timeouts, logged and retried.
+	RequestTimeout time.Duration
+
+	// StartOffset is where a source without checkpoint starts, relative to now (≤ 0; 0 is now):
+	// ingest.start_position.
+	StartOffset time.Duration
+	Shard       Shard
+
+	// MaxDefer fills pages (ingest.max_defer): a due range is read once it is expected to hold
+	// FillPages pages of PageLimit events, or once it has waited MaxDefer past its due time; 0
+	// disables deferral. Deferral adds at most MaxDefer to the latency of counts and to the
+	// dedup window; it cuts API calls several times at moderate event rates, where one slice
+	// holds far less than a page.
+	MaxDefer time.Duration
+
+	// Internal tunables (not config keys).
+
+	// Burst of the limiter (1).
+	Burst int
+	// BackoffBase and BackoffMax shape the jittered exponential back-off (200ms, 20s).
 	BackoffBase, BackoffMax time.Duration
-	// MaxAttempts per API call before the poller sees the error and retries later (default 8).
+	// MaxAttempts per API call before the poller sees the error and retries later (8).
 	MaxAttempts int
-
-	// StartPosition is where a source without checkpoint starts: "now" (default) or a negative
-	// duration such as "-1h".
-	StartPosition string
-	Shard         Shard
-
-	// PageLimit is FilterLogEvents' limit (default and maximum 10000).
+	// PageLimit is FilterLogEvents' limit (10000, the API's maximum).
 	PageLimit int32
-	// FillPages and MaxDefer fill pages: a due range is read once it is expected to hold
-	// FillPages pages of PageLimit events, or once it has waited MaxDefer past its due time
-	// (defaults 3 and 2m; MaxDefer < 0 disables deferral). Deferral adds at most MaxDefer to the
-	// latency of counts and to the dedup window; it cuts API calls several times at moderate
-	// event rates, where one slice holds far less than a page.
+	// FillPages is the number of pages a deferred range waits for (3).
 	FillPages int
-	MaxDefer  time.Duration
 	// MaxRangeSlices bounds the slices read by one pass iteration during a backlog, so positions
-	// (and checkpoints) advance while catching up (default 20).
+	// (and checkpoints) advance while catching up (20).
 	MaxRangeSlices int
 }
 
-// resolved is Options after defaults and validation, in milliseconds where the scheduler needs it.
+// resolved is Options after validation, in milliseconds where the scheduler needs it.
 type resolved struct {
 	Options
-	width    int64
-	lags     []int64
-	startOff time.Duration
+	width int64
+	lags  []int64
 }
-
-// DefaultEarlyPass is the default lag of the early pass.
-const DefaultEarlyPass = 5 * time.Minute
 
 func (o Options) resolve() (*resolved, error) {
 	r := &resolved{Options: o}
@@ -113,20 +121,10 @@ func (o Options) resolve() (*resolved, error) {
 			*d = v
 		}
 	}
-	def(&r.PollInterval, 30*time.Second)
-	def(&r.MaxDelay, 15*time.Minute)
-	def(&r.LateGrace, 5*time.Minute)
-	def(&r.DiscoveryInterval, 5*time.Minute)
 	def(&r.BackoffBase, 200*time.Millisecond)
 	def(&r.BackoffMax, 20*time.Second)
-	if r.RequestsPerSecond == 0 {
-		r.RequestsPerSecond = 5
-	}
 	if r.Burst == 0 {
 		r.Burst = 1
-	}
-	if r.MaxInFlight == 0 {
-		r.MaxInFlight = 4
 	}
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = 8
@@ -137,21 +135,10 @@ func (o Options) resolve() (*resolved, error) {
 	if r.FillPages == 0 {
 		r.FillPages = 3
 	}
-	def(&r.MaxDefer, 2*time.Minute)
 	if r.MaxRangeSlices == 0 {
 		r.MaxRangeSlices = 20
 	}
-	if r.StartPosition == "" {
-		r.StartPosition = "now"
-	}
 	final := r.MaxDelay + r.LateGrace
-	if r.EarlyPasses == nil {
-		e := DefaultEarlyPass
-		if e >= final {
-			e = final / 4
-		}
-		r.EarlyPasses = []time.Duration{e}
-	}
 
 	var errs []error
 	bad := func(field string, v any, reason string) {
@@ -160,20 +147,23 @@ func (o Options) resolve() (*resolved, error) {
 	if r.PollInterval < time.Millisecond {
 		bad("PollInterval", o.PollInterval, "must be at least 1ms")
 	}
-	if r.MaxDelay < 0 {
-		bad("MaxDelay", o.MaxDelay, "must be >= 0")
+	if r.MaxDelay <= 0 {
+		bad("MaxDelay", o.MaxDelay, "must be > 0")
 	}
 	if r.LateGrace < 0 {
 		bad("LateGrace", o.LateGrace, "must be >= 0")
 	}
-	if r.RequestsPerSecond < 0 {
+	if !(r.RequestsPerSecond > 0) {
 		bad("RequestsPerSecond", o.RequestsPerSecond, "must be > 0")
 	}
 	if r.Burst < 0 {
 		bad("Burst", o.Burst, "must be >= 1")
 	}
-	if r.MaxInFlight < 0 {
+	if r.MaxInFlight < 1 {
 		bad("MaxInFlight", o.MaxInFlight, "must be >= 1")
+	}
+	if r.RequestTimeout <= 0 {
+		bad("RequestTimeout", o.RequestTimeout, "must be > 0")
 	}
 	if r.MaxAttempts < 0 {
 		bad("MaxAttempts", o.MaxAttempts, "must be >= 1")
@@ -184,14 +174,20 @@ func (o Options) resolve() (*resolved, error) {
 	if r.FillPages < 0 {
 		bad("FillPages", o.FillPages, "must be >= 1")
 	}
+	if r.MaxDefer < 0 {
+		bad("MaxDefer", o.MaxDefer, "must be >= 0")
+	}
 	if r.MaxRangeSlices < 0 {
 		bad("MaxRangeSlices", o.MaxRangeSlices, "must be >= 1")
 	}
 	if r.BackoffBase < 0 || r.BackoffMax < r.BackoffBase {
 		bad("BackoffMax", o.BackoffMax, "must be >= BackoffBase >= 0")
 	}
-	if r.DiscoveryInterval < 0 {
+	if len(r.Discovery) > 0 && r.DiscoveryInterval <= 0 {
 		bad("DiscoveryInterval", o.DiscoveryInterval, "must be > 0")
+	}
+	if r.StartOffset > 0 {
+		bad("StartOffset", o.StartOffset, "must not be in the future (<= 0)")
 	}
 	for i, e := range r.EarlyPasses {
 		switch {
@@ -206,11 +202,6 @@ func (o Options) resolve() (*resolved, error) {
 	if r.Shard.Count < 0 || (r.Shard.Count > 0 && (r.Shard.Index < 0 || r.Shard.Index >= r.Shard.Count)) {
 		bad("Shard", fmt.Sprintf("%d/%d", r.Shard.Index, r.Shard.Count), "index must be in [0, count)")
 	}
-	off, err := parseStartPosition(r.StartPosition)
-	if err != nil {
-		bad("StartPosition", o.StartPosition, err.Error())
-	}
-	r.startOff = off
 	if len(r.Groups) == 0 && len(r.Discovery) == 0 {
 		bad("Groups", len(r.Groups), "name at least one log group or a discovery prefix")
 	}
@@ -242,19 +233,4 @@ func (o Options) resolve() (*resolved, error) {
 	r.lags = append(r.lags, final.Milliseconds())
 	r.lags = slices.Compact(r.lags)
 	return r, nil
-}
-
-// parseStartPosition accepts "now" or a negative duration ("-1h", "-90m").
-func parseStartPosition(s string) (time.Duration, error) {
-	if s == "now" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf(`must be "now" or a negative duration like "-1h"`)
-	}
-	if d > 0 {
-		return 0, fmt.Errorf(`must not be in the future; use "now" or a negative duration like "-1h"`)
-	}
-	return d, nil
 }

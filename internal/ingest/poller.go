@@ -27,6 +27,7 @@ type Poller struct {
 	client     Client // already gated
 	clock      Clock
 	barrier    *Barrier
+	ack        func() // barrier.Done, made once: a method value per batch would allocate
 	log        *zap.Logger
 	maxDelayMS int64
 	pageLimit  int32
@@ -226,8 +227,8 @@ func (p *Poller) handlePage(ctx context.Context, r passRange, evs []types.Filter
 	}
 	p.stats.pagesNonEmpty.Add(1)
 	p.returned += int64(len(evs))
-	p.barrier.enter()
-	defer p.barrier.leave()
+	p.barrier.Enter()
+	defer p.barrier.Leave()
 
 	p.added = p.added[:0]
 	var batch []Event
@@ -269,9 +270,9 @@ func (p *Poller) handlePage(ctx context.Context, r passRange, evs []types.Filter
 	if len(batch) == 0 {
 		return nil
 	}
-	p.barrier.handoff()
+	p.barrier.Handoff()
 	select {
-	case out <- Batch{Source: p.name, Events: batch}:
+	case out <- Batch{Source: p.name, Events: batch, Ack: p.ack}:
 	case <-ctx.Done():
 		p.barrier.Done()
 		for _, a := range p.added {
@@ -289,13 +290,13 @@ func (p *Poller) handlePage(ctx context.Context, r passRange, evs []types.Filter
 
 // finishRange advances the pass position and, after a final pass, drops settled slices.
 func (p *Poller) finishRange(r passRange) {
-	p.barrier.enter()
+	p.barrier.Enter()
 	p.sched.commit(r)
 	if r.pass == p.sched.final() {
 		p.dd.settle(p.sched.settled())
 	}
 	p.dd.seal()
-	p.barrier.leave()
+	p.barrier.Leave()
 
 	p.stats.lastSuccess.Store(p.clock.Now().UnixMilli())
 	p.stats.settled.Store(p.sched.settled())

@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/simulate"
 )
 
@@ -15,6 +20,48 @@ import (
 type collectorState struct {
 	IDs  map[string]int
 	Keys map[string]int
+}
+
+// saveTestCheckpoint captures m's states and c's counts at one cut, as the app does with the
+// aggregator, and writes them atomically with the checkpoint package.
+func saveTestCheckpoint(ctx context.Context, path string, m *Manager, c *collector) error {
+	var cp testCheckpoint
+	err := m.Checkpoint(ctx, func(states []SourceState) error {
+		cp.Sources = states
+		var err error
+		cp.Consumer, err = c.marshal()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&cp); err != nil {
+		return err
+	}
+	return checkpoint.WriteAtomic(path, buf.Bytes())
+}
+
+// testCheckpoint is the tests' checkpoint file: the sources' states and the collector's.
+type testCheckpoint struct {
+	Sources  []SourceState
+	Consumer []byte
+}
+
+// readTestCheckpoint reads a file written by saveTestCheckpoint; a missing file is a first start.
+func readTestCheckpoint(path string) ([]SourceState, []byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var cp testCheckpoint
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&cp); err != nil {
+		return nil, nil, err
+	}
+	return cp.Sources, cp.Consumer, nil
 }
 
 func (c *collector) marshal() ([]byte, error) {
@@ -57,61 +104,55 @@ func TestRestartFromCheckpoint(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			clock := newVClock(300)
-			env := newTestEnv(t, clock, emuConfig())
-			scfg := simulate.DefaultConfig()
-			scfg.Start = clock.base
-			scfg.FlowsPerInterval = 100
-			const group = "/aws/vpc/restart"
-			f := newFeed(t, env.emu, group, scfg)
-			opts := Options{Groups: []GroupSpec{{Name: group, AWS: env.spec()}}, StartPosition: "-1m", PageLimit: testPageEvents}
-			path := filepath.Join(t.TempDir(), "checkpoint")
+			synctest.Test(t, func(t *testing.T) {
+				env := newTestEnv(t, emuConfig())
+				scfg := simulate.DefaultConfig()
+				scfg.Start = env.base
+				scfg.FlowsPerInterval = 100
+				const group = "/aws/vpc/restart"
+				f := newFeed(t, env.emu, group, scfg)
+				opts := testOptions(GroupSpec{Name: group, AWS: env.spec()})
+				path := filepath.Join(t.TempDir(), "checkpoint")
 
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			feedDone := make(chan error, 1)
-			go func() { feedDone <- f.run(ctx, clock, clock.base.Add(14*time.Minute), 5*time.Second) }()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				feedDone := make(chan error, 1)
+				go func() { feedDone <- f.run(ctx, env.clock, env.base.Add(14*time.Minute), 5*time.Second) }()
 
-			m1, err := New(opts, env.clients(), clock, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c1 := newCollector(m1.Barrier())
-			stop1 := runManager(t, m1, c1)
-			waitVirtual(clock, clock.base.Add(9*time.Minute))
-			if crash {
-				if err := m1.SaveCheckpoint(ctx, path, c1.marshal); err != nil {
-					t.Fatalf("SaveCheckpoint: %v", err)
+				m1, err := New(opts, env.clients(), env.clock, testLogger(t))
+				if err != nil {
+					t.Fatal(err)
 				}
-				waitVirtual(clock, clock.Now().Add(3*time.Minute))
-				stop1()
-			} else {
-				stop1()
-				if err := m1.SaveCheckpoint(ctx, path, c1.marshal); err != nil {
-					t.Fatalf("SaveCheckpoint: %v", err)
+				c1 := newCollector()
+				stop1 := runManager(t, m1, c1)
+				time.Sleep(time.Until(env.base.Add(9 * time.Minute))) // virtual: the scenario's script
+				if crash {
+					if err := saveTestCheckpoint(ctx, path, m1, c1); err != nil {
+						t.Fatalf("checkpoint: %v", err)
+					}
+					time.Sleep(3 * time.Minute)
+					stop1()
+				} else {
+					stop1()
+					if err := saveTestCheckpoint(ctx, path, m1, c1); err != nil {
+						t.Fatalf("checkpoint: %v", err)
+					}
 				}
-			}
-			emittedBefore := m1.Stats().EventsRead
+				emittedBefore := m1.Stats().EventsRead
 
-			m2, c2, stop2 := startFromCheckpoint(t, env, opts, clock, path)
-			if err := <-feedDone; err != nil {
-				t.Fatalf("feed: %v", err)
-			}
-			waitSettled(t, m2, 1, f.maxTS)
-			stop2()
-			verify(t, c2, f)
-			st := m2.Stats()
-			t.Logf("%s: %d events put; first process emitted %d, second %d (duplicates dropped %d)", name, f.events, emittedBefore, st.EventsRead, st.DuplicatesDropped)
-			if crash && emittedBefore+st.EventsRead <= uint64(f.events) {
-				t.Errorf("the crash lost nothing after the checkpoint (%d + %d <= %d): the test did not exercise re-reading", emittedBefore, st.EventsRead, f.events)
-			}
+				m2, c2, stop2 := startFromCheckpoint(t, env, opts, path)
+				if err := <-feedDone; err != nil {
+					t.Fatalf("feed: %v", err)
+				}
+				waitSettled(t, m2, 1, f.maxTS)
+				stop2()
+				verify(t, c2, f)
+				st := m2.Stats()
+				t.Logf("%s: %d events put; first process emitted %d, second %d (duplicates dropped %d)", name, f.events, emittedBefore, st.EventsRead, st.DuplicatesDropped)
+				if crash && emittedBefore+st.EventsRead <= uint64(f.events) {
+					t.Errorf("the crash lost nothing after the checkpoint (%d + %d <= %d): the test did not exercise re-reading", emittedBefore, st.EventsRead, f.events)
+				}
+			})
 		})
-	}
-}
-
-// waitVirtual sleeps until the virtual clock reaches t.
-func waitVirtual(c *vclock, t time.Time) {
-	if d := t.Sub(c.Now()); d > 0 {
-		<-c.After(d)
 	}
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/emulator"
@@ -15,7 +16,6 @@ const testPageEvents = 1000
 
 // scenario is one end-to-end run: simulator -> emulator -> real SDK -> ingest -> collector.
 type scenario struct {
-	speed   float64
 	emu     emulator.Config
 	sim     func(*simulate.Config)
 	opts    func(*Options)
@@ -27,6 +27,7 @@ type scenario struct {
 }
 
 type scenarioResult struct {
+	took  time.Duration // virtual time from the start of ingest to all settled
 	stats Stats
 	feed  *feed
 	emu   emulator.Stats
@@ -37,13 +38,13 @@ func emuConfig() emulator.Config { return emulator.Config{MaxPageEvents: testPag
 
 func runScenario(t *testing.T, sc scenario) scenarioResult {
 	t.Helper()
-	clock := newVClock(sc.speed)
 	if sc.emu.MaxPageEvents == 0 {
 		sc.emu.MaxPageEvents = testPageEvents
 	}
-	env := newTestEnv(t, clock, sc.emu)
+	env := newTestEnv(t, sc.emu)
+	clock := env.clock
 	scfg := simulate.DefaultConfig()
-	scfg.Start = clock.base.Add(-sc.backfill)
+	scfg.Start = env.base.Add(-sc.backfill)
 	scfg.Interfaces = 20
 	scfg.FlowsPerInterval = 100
 	if sc.sim != nil {
@@ -52,12 +53,8 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	const group = "/aws/vpc/flow-logs"
 	f := newFeed(t, env.emu, group, scfg)
 
-	opts := Options{
-		Groups: []GroupSpec{{Name: group, AWS: env.spec()}},
-		// Relative to when Run starts, which a slow backfill step delays: keep a margin.
-		StartPosition: (-sc.backfill - 5*time.Minute).String(),
-		PageLimit:     testPageEvents,
-	}
+	opts := testOptions(GroupSpec{Name: group, AWS: env.spec()})
+	opts.StartOffset = -sc.backfill - 5*time.Minute
 	if sc.opts != nil {
 		sc.opts(&opts)
 	}
@@ -69,7 +66,8 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	if err := f.step(clock.Now()); err != nil {
 		t.Fatalf("feed: %v", err)
 	}
-	c := newCollector(m.Barrier())
+	c := newCollector()
+	began := time.Now()
 	stop := runManager(t, m, c)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -77,7 +75,7 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	if sc.during != nil {
 		go sc.during(ctx, env)
 	}
-	if err := f.run(ctx, clock, clock.base.Add(sc.feedFor), 5*time.Second); err != nil {
+	if err := f.run(ctx, clock, env.base.Add(sc.feedFor), 5*time.Second); err != nil {
 		t.Fatalf("feed: %v", err)
 	}
 	if f.events == 0 {
@@ -88,7 +86,7 @@ func runScenario(t *testing.T, sc scenario) scenarioResult {
 	env.emu.ClearFaults()
 	stop()
 	verify(t, c, f)
-	return scenarioResult{stats: m.Stats(), feed: f, emu: env.emu.Stats()}
+	return scenarioResult{took: time.Since(began), stats: m.Stats(), feed: f, emu: env.emu.Stats()}
 }
 
 func TestScenarios(t *testing.T) {
@@ -103,7 +101,6 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "steady",
 			sc: scenario{
-				speed:   300,
 				feedFor: 12 * time.Minute,
 				sim:     func(c *simulate.Config) { c.FlowsPerInterval = 400 },
 			},
@@ -114,7 +111,6 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "late delivery across 200 streams",
 			sc: scenario{
-				speed:   300,
 				feedFor: 20 * time.Minute,
 				sim: func(c *simulate.Config) {
 					c.Interfaces = 200
@@ -133,7 +129,6 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "throttling storm",
 			sc: scenario{
-				speed:    200,
 				feedFor:  8 * time.Minute,
 				backfill: 20 * time.Minute,
 				emu:      emulator.Config{RateLimits: map[string]float64{emulator.OpFilterLogEvents: 1}},
@@ -153,7 +148,6 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "5xx and dropped connections",
 			sc: scenario{
-				speed:   300,
 				feedFor: 10 * time.Minute,
 				during: func(ctx context.Context, e *testEnv) {
 					kinds := []emulator.FaultKind{emulator.FaultInternalError, emulator.FaultUnavailable, emulator.FaultDisconnect}
@@ -162,7 +156,7 @@ func TestScenarios(t *testing.T) {
 						select {
 						case <-ctx.Done():
 							return
-						case <-time.After(20 * time.Millisecond):
+						case <-time.After(6 * time.Second):
 						}
 					}
 				},
@@ -176,7 +170,6 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "expired nextToken",
 			sc: scenario{
-				speed:   300,
 				feedFor: 10 * time.Minute,
 				emu:     emulator.Config{MaxPageEvents: 100},
 				opts:    func(o *Options) { o.PageLimit = 100 },
@@ -187,7 +180,7 @@ func TestScenarios(t *testing.T) {
 						select {
 						case <-ctx.Done():
 							return
-						case <-time.After(100 * time.Millisecond):
+						case <-time.After(30 * time.Second):
 						}
 					}
 				},
@@ -204,9 +197,27 @@ func TestScenarios(t *testing.T) {
 			},
 		},
 		{
+			// Three answers that would take an hour each: each is abandoned at the 30 s deadline
+			// and retried, so the source keeps up (an hour's stall each would take hours).
+			name: "slow answers hit the deadline",
+			sc: scenario{
+				feedFor: 10 * time.Minute,
+				during: func(ctx context.Context, e *testEnv) {
+					_ = e.emu.SetFault(emulator.OpFilterLogEvents, emulator.Fault{Kind: emulator.FaultSlow, Count: 3, Delay: time.Hour})
+				},
+			},
+			check: func(t *testing.T, r scenarioResult) {
+				if n := r.stats.API.Timeouts[OpFilterLogEvents]; n != 3 {
+					t.Errorf("timeouts = %d, want 3 (one per slow answer)", n)
+				}
+				if r.took > time.Hour {
+					t.Errorf("settled after %s of virtual time: the slow answers stalled the source", r.took)
+				}
+			},
+		},
+		{
 			name: "steady without early pass",
 			sc: scenario{
-				speed:   300,
 				feedFor: 12 * time.Minute,
 				sim:     func(c *simulate.Config) { c.FlowsPerInterval = 400 },
 				opts:    func(o *Options) { o.EarlyPasses = []time.Duration{} },
@@ -217,7 +228,8 @@ func TestScenarios(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := runScenario(t, tt.sc)
+			var r scenarioResult
+			synctest.Test(t, func(t *testing.T) { r = runScenario(t, tt.sc) })
 			_, ratio := reportCost(t, tt.name, r.stats, r.feed, testPageEvents)
 			if tt.maxRatio > 0 && ratio > tt.maxRatio {
 				t.Errorf("API calls %.2fx the minimum, want <= %.2fx", ratio, tt.maxRatio)

@@ -52,8 +52,40 @@ func (o Outcome) String() string {
 
 // callCounters counts API attempts by operation and outcome, and retries.
 type callCounters struct {
-	calls   [numOps][numOutcomes]atomic.Uint64
-	retries [numOps]atomic.Uint64
+	calls    [numOps][numOutcomes]atomic.Uint64
+	retries  [numOps]atomic.Uint64
+	timeouts [numOps]atomic.Uint64
+	// last is the outcome of the latest attempt: 0 none yet, 1 ok, else 2 + an index into
+	// failureReasons.
+	last atomic.Int32
+}
+
+// failureReasons are the reasons a source's latest API attempt failed (SourceStats.LastError),
+// a bounded set.
+var failureReasons = [...]string{"throttled", "transient", "not_found", "invalid_parameter", "permanent", "timeout"}
+
+// recordLast keeps the outcome of an attempt for SourceStats.Up and LastError.
+func (c *callCounters) recordLast(class errorClass, timedOut bool) {
+	var v int32
+	switch {
+	case timedOut:
+		v = 2 + 5
+	case class == classOK:
+		v = 1
+	case class == classCanceled:
+		return // our own shutdown says nothing about the source
+	case class == classThrottled:
+		v = 2
+	case class == classTransient:
+		v = 3
+	case class == classNotFound:
+		v = 4
+	case class == classInvalidParameter:
+		v = 5
+	default:
+		v = 6
+	}
+	c.last.Store(v)
 }
 
 func (c *callCounters) snapshot() CallStats {
@@ -65,6 +97,7 @@ func (c *callCounters) snapshot() CallStats {
 	}
 	for op := range numOps {
 		s.Retries[op] = c.retries[op].Load()
+		s.Timeouts[op] = c.timeouts[op].Load()
 	}
 	return s
 }
@@ -75,6 +108,9 @@ type CallStats struct {
 	Calls [numOps][numOutcomes]uint64
 	// Retries is indexed by Operation: attempts after the first of one call.
 	Retries [numOps]uint64
+	// Timeouts is indexed by Operation: attempts abandoned at Options.RequestTimeout (also
+	// counted as errors).
+	Timeouts [numOps]uint64
 }
 
 // Total is the number of attempts of op, whatever the outcome.
@@ -92,6 +128,7 @@ func (c *CallStats) add(o CallStats) {
 			c.Calls[op][oc] += o.Calls[op][oc]
 		}
 		c.Retries[op] += o.Retries[op]
+		c.Timeouts[op] += o.Timeouts[op]
 	}
 }
 
@@ -154,6 +191,11 @@ type SourceStats struct {
 	DedupEntries  int64
 	DedupBytes    int64
 	PendingSlices int64
+	// Up is true when the source's latest API attempt succeeded; LastError, when it failed,
+	// says why (one of throttled, transient, not_found, invalid_parameter, permanent, timeout).
+	// Both are zero before the first attempt.
+	Up        bool
+	LastError string
 }
 
 // Stats is a snapshot of the ingest statistics.
@@ -170,11 +212,6 @@ type Stats struct {
 	DedupBytes        int64
 	// QueueInFlight is the number of batches handed to the queue and not yet Done.
 	QueueInFlight int
-
-	CheckpointLastSuccess time.Time
-	CheckpointAge         time.Duration // zero if no checkpoint was written yet
-	CheckpointFailures    uint64
-	CheckpointBytes       int64
 }
 
 func msTime(ms int64) time.Time {
@@ -202,6 +239,12 @@ func (c *sourceCounters) snapshot(now time.Time) SourceStats {
 		DedupEntries:       c.dedupEntries.Load(),
 		DedupBytes:         c.dedupBytes.Load(),
 		PendingSlices:      c.pendingSlices.Load(),
+	}
+	switch v := c.calls.last.Load(); {
+	case v == 1:
+		s.Up = true
+	case v >= 2:
+		s.LastError = failureReasons[v-2]
 	}
 	if !s.NewestIngestion.IsZero() {
 		s.Lag = now.Sub(s.NewestIngestion)

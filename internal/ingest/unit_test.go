@@ -5,21 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestScheduleNext(t *testing.T) {
@@ -92,104 +89,9 @@ func TestDedupLifecycle(t *testing.T) {
 	}
 }
 
-func TestCheckpointRoundTripAndDamage(t *testing.T) {
-	t.Parallel()
-	cp := &Checkpoint{
-		Written: time.UnixMilli(1_700_000_000_000),
-		Sources: []SourceState{{Name: "g#p", Width: 30000, Lags: []int64{300000, 1200000}, Positions: []int64{60000, 30000},
-			Slices: []SliceState{{Start: 30000, Hashes: []uint64{1, 2, 1 << 63}}}}},
-		App: []byte("aggregator state"),
-	}
-	good, err := MarshalCheckpoint(cp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := UnmarshalCheckpoint(good)
-	if err != nil {
-		t.Fatalf("round trip: %v", err)
-	}
-	if fmt.Sprint(got) != fmt.Sprint(cp) {
-		t.Fatalf("round trip changed the checkpoint:\n got %+v\nwant %+v", got, cp)
-	}
-	flip := slices.Clone(good)
-	flip[len(flip)-3] ^= 0xff
-	badVersion := slices.Clone(good)
-	badVersion[11] = 9
-	tests := []struct {
-		name, reason string
-		b            []byte
-	}{
-		{"empty", "bad magic", nil},
-		{"not ours", "bad magic", []byte("hello, this is not a checkpoint at all")},
-		{"truncated", "truncated", good[:len(good)-5]},
-		{"bit flip", "checksum", flip},
-		{"future version", "unsupported version", badVersion},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := UnmarshalCheckpoint(tt.b)
-			var ce *CheckpointError
-			if !errors.As(err, &ce) || !strings.Contains(ce.Reason, tt.reason) {
-				t.Fatalf("got %v, want a CheckpointError about %q", err, tt.reason)
-			}
-		})
-	}
-}
-
-func TestWriteReadCheckpointFile(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cp")
-	if _, err := ReadCheckpoint(path); !errors.Is(err, ErrNoCheckpoint) {
-		t.Fatalf("missing file: got %v, want ErrNoCheckpoint", err)
-	}
-	for i := range 2 { // the second write replaces the first
-		if _, err := WriteCheckpoint(path, &Checkpoint{App: []byte{byte(i)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp, err := ReadCheckpoint(path)
-	if err != nil || len(cp.App) != 1 || cp.App[0] != 1 {
-		t.Fatalf("read back %+v, %v", cp, err)
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Fatalf("temporary files left behind: %v", entries)
-	}
-}
-
-// TestRestoreFileNeverFails checks that a missing or corrupt checkpoint is logged and ignored.
-func TestRestoreFileNeverFails(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	corrupt := filepath.Join(dir, "corrupt")
-	if err := os.WriteFile(corrupt, []byte("FLOWDCKPgarbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct{ name, path, log string }{
-		{"missing", filepath.Join(dir, "none"), "no checkpoint"},
-		{"corrupt", corrupt, "checkpoint unusable"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			core, logs := observer.New(zap.InfoLevel)
-			m, err := New(Options{Groups: []GroupSpec{{Name: "g"}}}, stubFactory(&stubClient{}), nil, zap.New(core))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if app := m.RestoreFile(tt.path); app != nil {
-				t.Fatalf("got app state %q from a %s file", app, tt.name)
-			}
-			if logs.FilterMessageSnippet(tt.log).Len() != 1 {
-				t.Fatalf("want one log %q, got %v", tt.log, logs.All())
-			}
-		})
-	}
-}
-
 func TestOptionsValidation(t *testing.T) {
 	t.Parallel()
-	base := func() Options { return Options{Groups: []GroupSpec{{Name: "g"}}} }
+	base := func() Options { return testOptions(GroupSpec{Name: "g"}) }
 	tests := []struct {
 		name  string
 		edit  func(*Options)
@@ -200,8 +102,9 @@ func TestOptionsValidation(t *testing.T) {
 		{"duplicate source", func(o *Options) { o.Groups = append(o.Groups, GroupSpec{Name: "g"}) }, "Groups[1]"},
 		{"early pass after final", func(o *Options) { o.EarlyPasses = []time.Duration{30 * time.Minute} }, "EarlyPasses[0]"},
 		{"early passes not increasing", func(o *Options) { o.EarlyPasses = []time.Duration{2 * time.Minute, time.Minute} }, "EarlyPasses[1]"},
-		{"start in the future", func(o *Options) { o.StartPosition = "1h" }, "StartPosition"},
-		{"start gibberish", func(o *Options) { o.StartPosition = "yesterday" }, "StartPosition"},
+		{"start in the future", func(o *Options) { o.StartOffset = time.Hour }, "StartOffset"},
+		{"no max delay", func(o *Options) { o.MaxDelay = 0 }, "MaxDelay"},
+		{"no in-flight request", func(o *Options) { o.MaxInFlight = 0 }, "MaxInFlight"},
 		{"page limit", func(o *Options) { o.PageLimit = 20000 }, "PageLimit"},
 		{"shard index", func(o *Options) { o.Shard = Shard{Index: 2, Count: 2} }, "Shard"},
 		{"discovery without prefix", func(o *Options) { o.Discovery = []DiscoverySpec{{}} }, "Discovery[0].Prefix"},
@@ -224,7 +127,7 @@ func TestOptionsValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []int64{300000, 1200000}; !slices.Equal(r.lags, want) {
-		t.Fatalf("default lags %v, want %v", r.lags, want)
+		t.Fatalf("lags %v, want %v", r.lags, want)
 	}
 }
 
@@ -277,10 +180,6 @@ func (s *stubClient) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.Fil
 
 func (s *stubClient) DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLogGroupsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
 	return &cloudwatchlogs.DescribeLogGroupsOutput{}, nil
-}
-
-func stubFactory(c Client) ClientFactory {
-	return ClientFactoryFunc(func(context.Context, AWSSpec) (Client, error) { return c, nil })
 }
 
 type fastClock struct{}
@@ -387,27 +286,30 @@ func TestPollerStub(t *testing.T) {
 
 func TestBarrierQuiesceWaitsForDone(t *testing.T) {
 	t.Parallel()
-	b := NewBarrier()
-	b.enter()
-	b.handoff()
-	b.leave()
-	captured := make(chan struct{})
-	go func() {
-		_ = b.Quiesce(context.Background(), func() error { close(captured); return nil })
-	}()
-	select {
-	case <-captured:
-		t.Fatal("captured while a batch was in flight")
-	case <-time.After(20 * time.Millisecond):
-	}
-	b.Done()
-	<-captured
-	ctx, cancel := context.WithCancel(context.Background())
-	b.handoff()
-	cancel()
-	if err := b.Quiesce(ctx, func() error { t.Error("captured with a batch in flight"); return nil }); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Quiesce on a cancelled context: %v", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBarrier()
+		b.Enter()
+		b.Handoff()
+		b.Leave()
+		captured := make(chan struct{})
+		go func() {
+			_ = b.Quiesce(context.Background(), func() error { close(captured); return nil })
+		}()
+		synctest.Wait() // Quiesce is blocked for good unless the batch is acknowledged
+		select {
+		case <-captured:
+			t.Fatal("captured while a batch was in flight")
+		default:
+		}
+		b.Done()
+		<-captured
+		ctx, cancel := context.WithCancel(context.Background())
+		b.Handoff()
+		cancel()
+		if err := b.Quiesce(ctx, func() error { t.Error("captured with a batch in flight"); return nil }); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Quiesce on a cancelled context: %v", err)
+		}
+	})
 }
 
 func TestClassify(t *testing.T) {

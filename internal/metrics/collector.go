@@ -15,18 +15,22 @@ type Collector struct {
 	in    Inputs
 	build BuildInfo
 	d     *descs
+	td    *tgwDescs
 	// now times the scrape; tests fix it so the golden file holds a known duration.
 	now func() time.Time
 }
 
 // NewCollector returns a Collector over in.
 func NewCollector(in Inputs, build BuildInfo) *Collector {
-	return &Collector{in: in, build: build, d: newDescs(), now: time.Now}
+	return &Collector{in: in, build: build, d: newDescs(), td: newTGWDescs(), now: time.Now}
 }
 
 // Describe sends every descriptor.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.d.all() {
+		ch <- d
+	}
+	for _, d := range c.td.all() {
 		ch <- d
 	}
 }
@@ -48,7 +52,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.in.Checkpoint != nil {
 		if cp := c.in.Checkpoint(); cp.Enabled {
-			ch <- prometheus.MustNewConstMetric(c.d.checkpointSuccess, prometheus.GaugeValue, unixSeconds(cp.LastSuccess))
+			ch <- prometheus.MustNewConstMetric(c.d.checkpointSuccess, prometheus.GaugeValue, UnixSeconds(cp.LastSuccess))
 			ch <- prometheus.MustNewConstMetric(c.d.checkpointFailures, prometheus.CounterValue, float64(cp.Failures))
 			ch <- prometheus.MustNewConstMetric(c.d.checkpointBytes, prometheus.GaugeValue, float64(cp.Bytes))
 		}
@@ -60,7 +64,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ok = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.d.reloadOK, prometheus.GaugeValue, ok)
-		ch <- prometheus.MustNewConstMetric(c.d.reloadTime, prometheus.GaugeValue, unixSeconds(r.LastSuccess))
+		ch <- prometheus.MustNewConstMetric(c.d.reloadTime, prometheus.GaugeValue, UnixSeconds(r.LastSuccess))
 	}
 	ch <- prometheus.MustNewConstMetric(c.d.scrapeDuration, prometheus.GaugeValue, c.now().Sub(start).Seconds())
 }
@@ -74,13 +78,13 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
 	for _, p := range s.Ports {
-		act, proto, port := actionLabel(p.Action), protocolLabels[p.Protocol], portLabel(p.Port, p.Other)
+		act, proto, port := ActionLabel(p.Action), ProtocolLabel(p.Protocol), PortLabel(p.Port, p.Other)
 		counter(d.flows, p.Flows, act, proto, port)
 		counter(d.packets, p.Packets, act, proto, port)
 		counter(d.bytes, p.Bytes, act, proto, port)
 	}
 	for _, i := range s.Interfaces {
-		act := actionLabel(i.Action)
+		act := ActionLabel(i.Action)
 		counter(d.ifaceFlows, i.Flows, act, i.InterfaceID)
 		counter(d.ifacePackets, i.Packets, act, i.InterfaceID)
 		counter(d.ifaceBytes, i.Bytes, act, i.InterfaceID)
@@ -101,12 +105,13 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge(d.foldedKeys, float64(s.InterfaceFold.DistinctKeys), "interface")
 	gauge(d.keys, float64(s.PortKeys), "port")
 	gauge(d.keys, float64(s.InterfaceKeys), "interface")
+	c.collectTGW(ch, &s.TGW)
 	if !s.HasEvents {
 		return
 	}
-	gauge(d.watermark, unixSeconds(s.Watermark))
+	gauge(d.watermark, UnixSeconds(s.Watermark))
 	for _, w := range s.Windows {
-		win := windowLabel(w.Width)
+		win := WindowLabel(w.Width)
 		c.collectWindowPorts(ch, win, w.Ports)
 		for _, t := range w.TopTalkers {
 			gauge(d.topTalker, float64(t.Bytes), win, t.Src.String(), t.Dst.String())
@@ -144,7 +149,7 @@ func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, 
 	}
 	for _, k := range order {
 		v := sums[k]
-		act, port := actionLabel(k.action), portLabel(k.port, k.other)
+		act, port := ActionLabel(k.action), PortLabel(k.port, k.other)
 		ch <- prometheus.MustNewConstMetric(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), win, act, port)
 		ch <- prometheus.MustNewConstMetric(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), win, act, port)
 		ch <- prometheus.MustNewConstMetric(c.d.winBytes, prometheus.GaugeValue, float64(v.Bytes), win, act, port)
@@ -170,13 +175,23 @@ func (c *Collector) collectPipeline(ch chan<- prometheus.Metric, p PipelineStats
 
 func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 	d := c.d
-	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
-		for _, oc := range []ingest.Outcome{ingest.OutcomeOK, ingest.OutcomeThrottled, ingest.OutcomeError} {
-			ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(s.API.Calls[op][oc]), op.String(), oc.String())
+	outcomes := []ingest.Outcome{ingest.OutcomeOK, ingest.OutcomeThrottled, ingest.OutcomeError}
+	// By source, so a failing source can be found: 3 series per source (FilterLogEvents) and 3
+	// for discovery (DescribeLogGroups, log_group=""). Sources are bounded by the config and
+	// discovery, as every per-source family is.
+	for _, oc := range outcomes {
+		op := ingest.OpDescribeLogGroups
+		ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(s.Discovery.Calls[op][oc]), "", op.String(), oc.String())
+	}
+	for _, src := range s.Sources {
+		for _, oc := range outcomes {
+			op := ingest.OpFilterLogEvents
+			ch <- prometheus.MustNewConstMetric(d.apiRequests, prometheus.CounterValue, float64(src.API.Calls[op][oc]), src.Name, op.String(), oc.String())
 		}
 	}
 	for _, op := range []ingest.Operation{ingest.OpFilterLogEvents, ingest.OpDescribeLogGroups} {
 		ch <- prometheus.MustNewConstMetric(d.apiRetries, prometheus.CounterValue, float64(s.API.Retries[op]), op.String())
+		ch <- prometheus.MustNewConstMetric(d.apiTimeouts, prometheus.CounterValue, float64(s.API.Timeouts[op]), op.String())
 	}
 	for _, src := range s.Sources {
 		g := src.Name
@@ -186,9 +201,19 @@ func (c *Collector) collectIngest(ch chan<- prometheus.Metric, s ingest.Stats) {
 		ch <- prometheus.MustNewConstMetric(d.duplicates, prometheus.CounterValue, float64(src.DuplicatesDropped), g)
 		ch <- prometheus.MustNewConstMetric(d.lateEvents, prometheus.CounterValue, float64(src.LateEvents), g)
 		ch <- prometheus.MustNewConstMetric(d.tokenRestarts, prometheus.CounterValue, float64(src.TokenRestarts), g)
-		ch <- prometheus.MustNewConstMetric(d.lag, prometheus.GaugeValue, src.Lag.Seconds(), g)
-		ch <- prometheus.MustNewConstMetric(d.ingestWatermark, prometheus.GaugeValue, unixSeconds(src.Watermark), g)
-		ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, unixSeconds(src.LastSuccessfulPoll), g)
+		if !src.NewestIngestion.IsZero() { // never read: lag unknown, not 0
+			ch <- prometheus.MustNewConstMetric(d.lag, prometheus.GaugeValue, src.Lag.Seconds(), g)
+		}
+		up := 0.0
+		if src.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(d.sourceUp, prometheus.GaugeValue, up, g)
+		if src.LastError != "" {
+			ch <- prometheus.MustNewConstMetric(d.sourceLastError, prometheus.GaugeValue, 1, g, src.LastError)
+		}
+		ch <- prometheus.MustNewConstMetric(d.ingestWatermark, prometheus.GaugeValue, UnixSeconds(src.Watermark), g)
+		ch <- prometheus.MustNewConstMetric(d.lastSuccess, prometheus.GaugeValue, UnixSeconds(src.LastSuccessfulPoll), g)
 		ch <- prometheus.MustNewConstMetric(d.dedupEntries, prometheus.GaugeValue, float64(src.DedupEntries), g)
 		ch <- prometheus.MustNewConstMetric(d.dedupBytes, prometheus.GaugeValue, float64(src.DedupBytes), g)
 		behind := 0.0

@@ -76,7 +76,25 @@ func goldenSnapshot(t testing.TB) *aggregate.Snapshot {
 		}
 		agg.Add(&r)
 	}
+	// Transit gateway records (no action) fill their own families.
+	tgw := parse.MustCompile(parse.TransitGatewayDefaultFormat)
+	for _, l := range goldenTGWLines {
+		line := fmt.Sprintf(l, start, start+60)
+		if err := tgw.Parse(line, &r); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		agg.Add(&r)
+	}
 	return agg.Snapshot()
+}
+
+// goldenTGWLines are transit gateway records: forwarded, lost to a blackhole and to no route,
+// one without bytes (uncounted), and NODATA.
+var goldenTGWLines = []string{
+	"6 TransitGatewayAttachment 123456789012 tgw-1 tgw-attach-a 123456789012 - vpc-1 - subnet-1 - eni-1 - use1-az1 - - 10.0.0.1 10.1.0.1 50000 443 6 10 1000 %d %d OK IPv4 0 0 0 0 2 us-east-1 egress - -",
+	"6 TransitGatewayAttachment 123456789012 tgw-1 tgw-attach-a 123456789012 - vpc-1 - subnet-1 - eni-1 - use1-az1 - - 10.0.0.1 10.9.0.1 50001 22 6 4 240 %d %d OK IPv4 0 4 0 0 2 us-east-1 ingress - -",
+	"6 TransitGateway 123456789012 tgw-1 tgw-attach-b 123456789012 - vpc-2 - subnet-2 - eni-2 - use1-az2 - - 10.2.0.1 10.3.0.1 50002 5432 6 3 - %d %d OK IPv4 3 0 0 0 2 us-east-1 ingress - -",
+	"6 TransitGateway 123456789012 tgw-1 tgw-attach-b - - - - - - - - - - - - - - - - - - %d %d NODATA - - - - - - us-east-1 - - -",
 }
 
 func goldenInputs(t testing.TB) Inputs {
@@ -86,9 +104,11 @@ func goldenInputs(t testing.TB) Inputs {
 	api.Calls[ingest.OpFilterLogEvents][ingest.OutcomeThrottled] = 3
 	api.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
 	api.Retries[ingest.OpFilterLogEvents] = 3
+	api.Timeouts[ingest.OpFilterLogEvents] = 2
 	api.Retries[ingest.OpDescribeLogGroups] = 1
 	disc := ingest.CallStats{}
 	disc.Retries[ingest.OpDescribeLogGroups] = 1
+	disc.Calls[ingest.OpDescribeLogGroups][ingest.OutcomeOK] = 2
 	return Inputs{
 		Snapshot: func() *aggregate.Snapshot { return snap },
 		Ingest: func() ingest.Stats {
@@ -97,8 +117,12 @@ func goldenInputs(t testing.TB) Inputs {
 				Sources: []ingest.SourceStats{{
 					Name: "/aws/vpc/flow-logs", LogGroup: "/aws/vpc/flow-logs",
 					EventsRead: 11, DuplicatesDropped: 5, LateEvents: 1, PagesEmpty: 7, PagesNonEmpty: 9,
-					Lag: 95 * time.Second, Watermark: testNow.Add(-20 * time.Minute),
+					Lag: 95 * time.Second, NewestIngestion: testNow.Add(-95 * time.Second), Watermark: testNow.Add(-20 * time.Minute),
 					LastSuccessfulPoll: testNow.Add(-10 * time.Second), DedupEntries: 16, DedupBytes: 2048, Behind: true,
+					API: api, Up: true,
+				}, {
+					// Never read successfully: no lag series (unknown, not 0), up 0 and the reason.
+					Name: "/aws/vpc/new", LogGroup: "/aws/vpc/new", LastError: "throttled",
 				}},
 			}
 		},

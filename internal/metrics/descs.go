@@ -19,9 +19,10 @@ type descs struct {
 	records, parseErrors, panics, queueDepth, queueCapacity, workers *prometheus.Desc
 
 	// Ingest.
-	apiRequests, apiRetries, pages, events, duplicates, lateEvents *prometheus.Desc
-	lag, ingestWatermark, lastSuccess, dedupEntries, dedupBytes    *prometheus.Desc
-	behind, tokenRestarts                                          *prometheus.Desc
+	apiRequests, apiRetries, apiTimeouts, pages, events, duplicates, lateEvents *prometheus.Desc
+	sourceUp, sourceLastError                                                   *prometheus.Desc
+	lag, ingestWatermark, lastSuccess, dedupEntries, dedupBytes                 *prometheus.Desc
+	behind, tokenRestarts                                                       *prometheus.Desc
 
 	// Checkpoint, reload, build, scrape.
 	checkpointSuccess, checkpointFailures, checkpointBytes *prometheus.Desc
@@ -64,13 +65,16 @@ func newDescs() *descs {
 		queueCapacity: d("flowd_ingest_queue_capacity", "Size of the queue between ingest and the parse workers, in batches.", nil...),
 		workers:       d("flowd_parse_workers", "Number of parse workers.", nil...),
 
-		apiRequests:     d("flowd_ingest_api_requests_total", "CloudWatch Logs API requests, retries included, by operation and outcome.", "operation", "outcome"),
+		apiRequests:     d("flowd_ingest_api_requests_total", "CloudWatch Logs API requests (attempts, retries included) by source, operation and outcome; log_group is empty for DescribeLogGroups discovery calls.", "log_group", "operation", "outcome"),
 		apiRetries:      d("flowd_ingest_api_retries_total", "CloudWatch Logs API requests that were retries, by operation.", "operation"),
+		apiTimeouts:     d("flowd_ingest_api_timeouts_total", "CloudWatch Logs API requests abandoned at their deadline (ingest.request_timeout) and retried, by operation; also counted as errors.", "operation"),
 		pages:           d("flowd_ingest_pages_total", "FilterLogEvents pages read, by source and whether they held events.", "log_group", "kind"),
 		events:          d("flowd_ingest_events_total", "Log events read and passed on (each exactly once), by source.", "log_group"),
 		duplicates:      d("flowd_ingest_duplicate_events_total", "Log events read again by a later pass and dropped as duplicates, by source.", "log_group"),
 		lateEvents:      d("flowd_ingest_late_events_total", "Log events ingested more than max_delay after their timestamp, by source.", "log_group"),
-		lag:             d("flowd_ingest_lag_seconds", "Now minus the newest ingestion time seen, by source.", "log_group"),
+		lag:             d("flowd_ingest_lag_seconds", "Now minus the newest ingestion time seen, by source; absent until the source has read an event (see flowd_ingest_source_up).", "log_group"),
+		sourceUp:        d("flowd_ingest_source_up", "1 if the source's latest CloudWatch Logs request succeeded, 0 if it failed or none was made yet (the reason is in flowd_ingest_source_last_error_info).", "log_group"),
+		sourceLastError: d("flowd_ingest_source_last_error_info", "Why the source's latest CloudWatch Logs request failed (reason: throttled, transient, not_found, invalid_parameter, permanent, timeout); absent while it succeeds.", "log_group", "reason"),
 		ingestWatermark: d("flowd_ingest_watermark_timestamp_seconds", "Event time before which the source's counts are final, in Unix seconds.", "log_group"),
 		lastSuccess:     d("flowd_ingest_last_success_timestamp_seconds", "When the source last completed a read, in Unix seconds.", "log_group"),
 		dedupEntries:    d("flowd_ingest_dedup_entries", "Event id hashes kept to drop duplicates, by source.", "log_group"),
@@ -95,7 +99,7 @@ func (d *descs) all() []*prometheus.Desc {
 		d.uncounted, d.lateRecords, d.futureRecords, d.untimedRecords, d.foldedRecords, d.foldedKeys, d.keys,
 		d.watermark, d.winFlows, d.winBytes, d.winPackets, d.topTalker, d.topRejected, d.scanPorts,
 		d.records, d.parseErrors, d.panics, d.queueDepth, d.queueCapacity, d.workers,
-		d.apiRequests, d.apiRetries, d.pages, d.events, d.duplicates, d.lateEvents, d.lag, d.ingestWatermark,
+		d.apiRequests, d.apiRetries, d.apiTimeouts, d.pages, d.events, d.duplicates, d.lateEvents, d.sourceUp, d.sourceLastError, d.lag, d.ingestWatermark,
 		d.lastSuccess, d.dedupEntries, d.dedupBytes, d.behind, d.tokenRestarts,
 		d.checkpointSuccess, d.checkpointFailures, d.checkpointBytes, d.reloadOK, d.reloadTime,
 		d.buildInfo, d.scrapeDuration,

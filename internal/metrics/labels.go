@@ -9,8 +9,8 @@ import (
 	"github.com/flowd-dev/flowd/internal/parse"
 )
 
-// actionLabel is the action label value.
-func actionLabel(a parse.Action) string {
+// ActionLabel is the action label value: accept, reject (none for records without one).
+func ActionLabel(a parse.Action) string {
 	switch a {
 	case parse.ActionAccept:
 		return "accept"
@@ -36,19 +36,22 @@ var protocolLabels = func() (out [256]string) {
 	return out
 }()
 
-// portLabel is the port label value: the number, or "other" for keys folded by the cap.
-func portLabel(port uint16, other bool) string {
+// ProtocolLabel is the protocol label value: tcp, udp, icmp, icmpv6, else the IANA number.
+func ProtocolLabel(p uint8) string { return protocolLabels[p] }
+
+// PortLabel is the port label value: the number, or "other" for keys folded by the cap.
+func PortLabel(port uint16, other bool) string {
 	if other {
 		return "other"
 	}
 	return strconv.FormatUint(uint64(port), 10)
 }
 
-// windowLabel is the window label value: "1m", "5m", "15m", "1h".
-func windowLabel(d time.Duration) string { return model.Duration(d).String() }
+// WindowLabel is the window label value: "1m", "5m", "15m", "1h".
+func WindowLabel(d time.Duration) string { return model.Duration(d).String() }
 
-// unixSeconds is t as a float of Unix seconds, 0 for the zero time.
-func unixSeconds(t time.Time) float64 {
+// UnixSeconds is t as a float of Unix seconds, 0 for the zero time.
+func UnixSeconds(t time.Time) float64 {
 	if t.IsZero() {
 		return 0
 	}

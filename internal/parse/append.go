@@ -118,6 +118,70 @@ func (r *Record) appendField(dst []byte, field Field) []byte {
 		return appendString(dst, r.ECSTaskID)
 	case FieldRejectReason:
 		return appendString(dst, r.RejectReason)
+	case FieldResourceID:
+		return appendString(dst, r.ResourceID)
+	case FieldInstanceTag:
+		return appendString(dst, r.InstanceTag)
+	case FieldInstanceTag2:
+		return appendString(dst, r.InstanceTag2)
+	case FieldInterfaceTag:
+		return appendString(dst, r.InterfaceTag)
+	case FieldInterfaceTag2:
+		return appendString(dst, r.InterfaceTag2)
+	case FieldASGTag:
+		return appendString(dst, r.ASGTag)
+	case FieldASGTag2:
+		return appendString(dst, r.ASGTag2)
+	case FieldInterfaceType:
+		return appendString(dst, r.InterfaceType)
+	case FieldNextHopInterfaceID:
+		return appendString(dst, r.NextHopInterfaceID)
+	case FieldNextHopSubnetID:
+		return appendString(dst, r.NextHopSubnetID)
+	case FieldNextHopAZID:
+		return appendString(dst, r.NextHopAZID)
+	case FieldNextHopVPCID:
+		return appendString(dst, r.NextHopVPCID)
+	case FieldNextHopInterfaceType:
+		return appendString(dst, r.NextHopInterfaceType)
+	case FieldTGWID:
+		return appendString(dst, r.TGWID)
+	case FieldTGWAttachmentID:
+		return appendString(dst, r.TGWAttachmentID)
+	case FieldTGWSrcVPCAccountID:
+		return appendString(dst, r.TGWSrcVPCAccountID)
+	case FieldTGWDstVPCAccountID:
+		return appendString(dst, r.TGWDstVPCAccountID)
+	case FieldTGWSrcVPCID:
+		return appendString(dst, r.TGWSrcVPCID)
+	case FieldTGWDstVPCID:
+		return appendString(dst, r.TGWDstVPCID)
+	case FieldTGWSrcSubnetID:
+		return appendString(dst, r.TGWSrcSubnetID)
+	case FieldTGWDstSubnetID:
+		return appendString(dst, r.TGWDstSubnetID)
+	case FieldTGWSrcENI:
+		return appendString(dst, r.TGWSrcENI)
+	case FieldTGWDstENI:
+		return appendString(dst, r.TGWDstENI)
+	case FieldTGWSrcAZID:
+		return appendString(dst, r.TGWSrcAZID)
+	case FieldTGWDstAZID:
+		return appendString(dst, r.TGWDstAZID)
+	case FieldTGWPairAttachmentID:
+		return appendString(dst, r.TGWPairAttachmentID)
+	case FieldEncryptionStatus:
+		return strconv.AppendUint(dst, uint64(r.EncryptionStatus), 10)
+	case FieldResourceType:
+		return append(dst, r.ResourceType.String()...)
+	case FieldPacketsLostNoRoute:
+		return strconv.AppendUint(dst, r.PacketsLostNoRoute, 10)
+	case FieldPacketsLostBlackhole:
+		return strconv.AppendUint(dst, r.PacketsLostBlackhole, 10)
+	case FieldPacketsLostMTUExceeded:
+		return strconv.AppendUint(dst, r.PacketsLostMTUExceeded, 10)
+	case FieldPacketsLostTTLExpired:
+		return strconv.AppendUint(dst, r.PacketsLostTTLExpired, 10)
 	}
 	return append(dst, '-')
 }

@@ -6,20 +6,25 @@
 // A flow log's format is the ordered list of its fields, compiled once with Compile from any of
 // its spellings: the EC2 API's `${version} ${srcaddr} ...`, Terraform's `$${version} ...`, or the
 // bare names of an S3 file's header line (`version srcaddr ...`, with "_" accepted for "-").
-// DefaultFormat is the version 2 default. Field names flowd does not know (resource-id,
-// encryption-status, the transit gateway and version 11 tag and next-hop fields, later ones) are
-// kept as opaque columns: Format.Opaque names them, Record.Opaque holds their values. A Matcher
+// DefaultFormat is the version 2 default and TransitGatewayDefaultFormat a transit gateway flow
+// log's. Every field of the AWS references (VPC flow logs versions 2 to 11, transit gateway flow
+// logs) is known; field names flowd does not know (later versions, misspellings) are kept as
+// opaque columns: Format.Opaque names them, Record.Opaque holds their values, and
+// Format.Warnings (or Lint) names each with the nearest known field. A Matcher
 // picks among several formats by field count, the only way to tell records of different flow
 // logs apart when they share a log group.
 //
 // # Fields
 //
-// The known fields, versions 2 to 8, and the Record members they fill:
+// The known fields and the Record members they fill (docs/formats.md has the values):
 //
 //	version                          Version         uint8
 //	srcport dstport                  SrcPort DstPort uint16
 //	protocol tcp-flags traffic-path  uint8
-//	packets bytes                    uint64
+//	packets bytes                    uint64, at most 2^63-1 (AWS's type is signed)
+//	packets-lost-* (4, transit gateway)  uint64, likewise
+//	encryption-status                EncryptionStatus: 0 to 3 (a larger digit is kept)
+//	resource-type                    ResourceType: TransitGateway, TransitGatewayAttachment
 //	start end                        int64, Unix seconds
 //	srcaddr dstaddr                  netip.Addr (IPv4 or IPv6, no zone)
 //	pkt-srcaddr pkt-dstaddr          netip.Addr
@@ -30,6 +35,8 @@
 //	account-id interface-id vpc-id subnet-id instance-id region az-id
 //	sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service
 //	ecs-* (10 fields) reject-reason  string, as written
+//	resource-id, the v11 tags (6), interface-type, next-hop-* (5)  string, as written
+//	tgw-* (13 fields)                string, as written
 //
 // Any field may be "-": it is then absent from Record.Present and its member is zero. NODATA
 // and SKIPDATA records parse without error; Record.LogStatus says which they are. Open value

@@ -48,3 +48,15 @@ func (t TrafficType) String() string {
 	}
 	return "-"
 }
+
+// String returns the value as AWS writes it: "TransitGateway", "TransitGatewayAttachment", or
+// "-".
+func (t ResourceType) String() string {
+	switch t {
+	case ResourceTypeTransitGateway:
+		return "TransitGateway"
+	case ResourceTypeTransitGatewayAttachment:
+		return "TransitGatewayAttachment"
+	}
+	return "-"
+}

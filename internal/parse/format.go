@@ -6,6 +6,11 @@ import "strings"
 // custom format.
 const DefaultFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"
 
+// TransitGatewayDefaultFormat is the format of a transit gateway flow log created without a
+// custom format: all 36 fields of versions 2 to 6 of transit gateway flow logs, in the order
+// of the AWS table. It has no action field.
+const TransitGatewayDefaultFormat = "${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${tgw-src-vpc-account-id} ${tgw-dst-vpc-account-id} ${tgw-src-vpc-id} ${tgw-dst-vpc-id} ${tgw-src-subnet-id} ${tgw-dst-subnet-id} ${tgw-src-eni} ${tgw-dst-eni} ${tgw-src-az-id} ${tgw-dst-az-id} ${tgw-pair-attachment-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status} ${type} ${packets-lost-no-route} ${packets-lost-blackhole} ${packets-lost-mtu-exceeded} ${packets-lost-ttl-expired} ${tcp-flags} ${region} ${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}"
+
 // maxColumns bounds a format's field count. AWS formats have at most a few dozen fields; the
 // bound keeps a hostile spec from building an absurd Format.
 const maxColumns = 512

@@ -50,11 +50,11 @@ func TestCompileSpellings(t *testing.T) {
 // as "-", and that Has only answers for known fields.
 func TestCompileOpaque(t *testing.T) {
 	t.Parallel()
-	f, err := Compile("${version} ${resource-id} ${srcaddr} ${encryption_status} ${next-hop-interface-id} ${instance-tag}")
+	f, err := Compile("${version} ${flow-id} ${srcaddr} ${future_field} ${next-hop-route} ${instance-tag-3}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := f.Opaque(), []string{"resource-id", "encryption-status", "next-hop-interface-id", "instance-tag"}; !slices.Equal(got, want) {
+	if got, want := f.Opaque(), []string{"flow-id", "future-field", "next-hop-route", "instance-tag-3"}; !slices.Equal(got, want) {
 		t.Errorf("Opaque() = %v, want %v", got, want)
 	}
 	if got, want := f.Fields(), []Field{FieldVersion, FieldUnknown, FieldSrcAddr, FieldUnknown, FieldUnknown, FieldUnknown}; !slices.Equal(got, want) {
@@ -63,14 +63,14 @@ func TestCompileOpaque(t *testing.T) {
 	if !f.Has(FieldSrcAddr) || f.Has(FieldDstAddr) || f.Has(FieldUnknown) {
 		t.Errorf("Has: srcaddr %v, dstaddr %v, unknown %v", f.Has(FieldSrcAddr), f.Has(FieldDstAddr), f.Has(FieldUnknown))
 	}
-	if want := "${version} ${resource-id} ${srcaddr} ${encryption-status} ${next-hop-interface-id} ${instance-tag}"; f.String() != want {
+	if want := "${version} ${flow-id} ${srcaddr} ${future-field} ${next-hop-route} ${instance-tag-3}"; f.String() != want {
 		t.Errorf("String() = %q", f.String())
 	}
 	// The accessors hand out copies: changing them must not change the format.
 	f.Names()[0] = "x"
 	f.Fields()[0] = FieldEnd
 	f.Opaque()[0] = "x"
-	if f.Names()[0] != "version" || f.Fields()[0] != FieldVersion || f.Opaque()[0] != "resource-id" {
+	if f.Names()[0] != "version" || f.Fields()[0] != FieldVersion || f.Opaque()[0] != "flow-id" {
 		t.Error("accessor results alias the format")
 	}
 }
@@ -92,7 +92,8 @@ func TestCompileErrors(t *testing.T) {
 		{"empty terraform field", "$${version} $${}", 2, "$${}", "empty field name"},
 		{"duplicate", "${version} ${srcaddr} ${version}", 3, "${version}", "duplicate field"},
 		{"duplicate across spellings", "account-id account_id", 2, "account_id", "duplicate field"},
-		{"duplicate opaque", "${resource-id} ${resource-id}", 2, "${resource-id}", "duplicate field"},
+		{"duplicate opaque", "${flow-id} ${flow-id}", 2, "${flow-id}", "duplicate field"},
+		{"duplicate v11", "${resource-id} ${resource-id}", 2, "${resource-id}", "duplicate field"},
 		{"stray word", "${version} and ${srcaddr}", 2, "and", "stray text"},
 		{"stray comma", "${version}, ${srcaddr}", 1, "${version},", "stray text"},
 		{"unterminated", "${version} ${srcaddr", 2, "${srcaddr", "stray text"},
@@ -134,8 +135,29 @@ func manyFields(n int) string {
 func TestFieldNames(t *testing.T) {
 	t.Parallel()
 	known := Known()
-	if len(known) != 40 {
-		t.Fatalf("%d known fields, want the 40 of versions 2 to 8", len(known))
+	// 54 VPC flow log fields (versions 2 to 11) and 18 that only transit gateway flow logs have.
+	if len(known) != 54+18 {
+		t.Fatalf("%d known fields, want 72", len(known))
+	}
+	// Every field of the AWS references, VPC (versions 2 to 11) and transit gateway, is known.
+	vpc := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status " +
+		"vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id " +
+		"pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path ecs-cluster-arn ecs-cluster-name " +
+		"ecs-container-instance-arn ecs-container-instance-id ecs-container-id ecs-second-container-id ecs-service-name " +
+		"ecs-task-definition-arn ecs-task-arn ecs-task-id reject-reason resource-id encryption-status instance-tag " +
+		"instance-tag-2 interface-tag interface-tag-2 asg-tag asg-tag-2 interface-type next-hop-interface-id " +
+		"next-hop-subnet-id next-hop-az-id next-hop-vpc-id next-hop-interface-type"
+	for _, spec := range []string{vpc, TransitGatewayDefaultFormat} {
+		f := MustCompile(spec)
+		if len(f.Opaque()) != 0 {
+			t.Errorf("fields %v of an AWS reference are not known", f.Opaque())
+		}
+	}
+	if n := MustCompile(vpc).NumFields(); n != 54 {
+		t.Errorf("%d VPC fields", n)
+	}
+	if n := MustCompile(TransitGatewayDefaultFormat).NumFields(); n != 36 {
+		t.Errorf("%d transit gateway fields", n)
 	}
 	for _, f := range known {
 		got, ok := FieldByName(f.String())
@@ -147,7 +169,7 @@ func TestFieldNames(t *testing.T) {
 			t.Errorf("FieldByName(%q) = %v, %v", under, got, ok)
 		}
 	}
-	for _, name := range []string{"", "unknown", "Version", "resource-id", "encryption-status"} {
+	for _, name := range []string{"", "unknown", "Version", "instance-tag-3", "next-hop"} {
 		if f, ok := FieldByName(name); ok {
 			t.Errorf("FieldByName(%q) = %v, want not found", name, f)
 		}

@@ -98,6 +98,25 @@ var goNames = map[Field]string{
 	FieldECSContainerID: "ECSContainerID", FieldECSSecondContainerID: "ECSSecondContainerID",
 	FieldECSServiceName: "ECSServiceName", FieldECSTaskDefinitionARN: "ECSTaskDefinitionARN",
 	FieldECSTaskARN: "ECSTaskARN", FieldECSTaskID: "ECSTaskID", FieldRejectReason: "RejectReason",
+	FieldResourceID: "ResourceID", FieldEncryptionStatus: "EncryptionStatus", FieldInstanceTag: "InstanceTag",
+	FieldInstanceTag2: "InstanceTag2", FieldInterfaceTag: "InterfaceTag", FieldInterfaceTag2: "InterfaceTag2",
+	FieldASGTag: "ASGTag", FieldASGTag2: "ASGTag2", FieldInterfaceType: "InterfaceType",
+	FieldNextHopInterfaceID: "NextHopInterfaceID", FieldNextHopSubnetID: "NextHopSubnetID",
+	FieldNextHopAZID: "NextHopAZID", FieldNextHopVPCID: "NextHopVPCID", FieldNextHopInterfaceType: "NextHopInterfaceType",
+	FieldResourceType: "ResourceType", FieldTGWID: "TGWID", FieldTGWAttachmentID: "TGWAttachmentID",
+	FieldTGWSrcVPCAccountID: "TGWSrcVPCAccountID", FieldTGWDstVPCAccountID: "TGWDstVPCAccountID",
+	FieldTGWSrcVPCID: "TGWSrcVPCID", FieldTGWDstVPCID: "TGWDstVPCID", FieldTGWSrcSubnetID: "TGWSrcSubnetID",
+	FieldTGWDstSubnetID: "TGWDstSubnetID", FieldTGWSrcENI: "TGWSrcENI", FieldTGWDstENI: "TGWDstENI",
+	FieldTGWSrcAZID: "TGWSrcAZID", FieldTGWDstAZID: "TGWDstAZID", FieldTGWPairAttachmentID: "TGWPairAttachmentID",
+	FieldPacketsLostNoRoute: "PacketsLostNoRoute", FieldPacketsLostBlackhole: "PacketsLostBlackhole",
+	FieldPacketsLostMTUExceeded: "PacketsLostMTUExceeded", FieldPacketsLostTTLExpired: "PacketsLostTTLExpired",
+}
+
+// signedCounts are the uint64 members whose AWS type is a signed 64-bit integer: the reference
+// accepts them up to 2^63-1, not to their Go type's limit.
+var signedCounts = map[Field]bool{
+	FieldPackets: true, FieldBytes: true, FieldPacketsLostNoRoute: true, FieldPacketsLostBlackhole: true,
+	FieldPacketsLostMTUExceeded: true, FieldPacketsLostTTLExpired: true,
 }
 
 // referenceParse is a slow, obviously-correct parser used as the fuzz oracle: split with
@@ -129,7 +148,7 @@ func referenceParse(f *Format, line string) (*Record, *Error) {
 			*v = a
 		case *string:
 			*v = tok
-		case *Action, *LogStatus, *FlowDirection, *TrafficType:
+		case *Action, *LogStatus, *FlowDirection, *TrafficType, *ResourceType:
 			if !referenceEnum(member, tok) {
 				return nil, bad(KindBadEnum)
 			}
@@ -141,8 +160,10 @@ func referenceParse(f *Format, line string) (*Record, *Error) {
 			if err != nil {
 				return nil, bad(KindOutOfRange)
 			}
-			switch member.Kind() {
-			case reflect.Int64:
+			switch {
+			case signedCounts[field] && n > 1<<63-1:
+				return nil, bad(KindOutOfRange)
+			case member.Kind() == reflect.Int64:
 				if n > 1<<63-1 {
 					return nil, bad(KindOutOfRange)
 				}
@@ -194,6 +215,29 @@ func FuzzCompile(f *testing.F) {
 		}
 		if n := len(strings.Fields(spec)); format.NumFields() != n {
 			t.Fatalf("%d columns for %d tokens", format.NumFields(), n)
+		}
+		// Warnings name real opaque columns, and suggest only known names.
+		unknown := 0
+		for _, w := range format.Warnings() {
+			switch w.Kind {
+			case WarnUnknownField:
+				unknown++
+				if w.Position < 1 || w.Position > format.NumFields() || format.Fields()[w.Position-1] != FieldUnknown || format.Names()[w.Position-1] != w.Name {
+					t.Fatalf("warning %+v does not name an opaque column", w)
+				}
+				if _, ok := FieldByName(w.Suggestion); w.Suggestion != "" && !ok {
+					t.Fatalf("suggestion %q is not a known field", w.Suggestion)
+				}
+			case WarnCannotCount:
+				for _, m := range w.Missing {
+					if format.Has(m) {
+						t.Fatalf("warning says %v is missing from %q", m, format)
+					}
+				}
+			}
+		}
+		if unknown != len(format.Opaque()) {
+			t.Fatalf("%d unknown-field warnings for %d opaque columns", unknown, len(format.Opaque()))
 		}
 		again, err := Compile(format.String())
 		if err != nil {

@@ -48,7 +48,9 @@ func load64(s string, i int) uint64 {
 }
 
 // Parse fills r from one flow log record in this format. It resets r first (keeping the
-// backing array of r.Opaque). Fields are separated by runs of ASCII whitespace; leading and
+// backing array of r.Opaque); a Record last filled by a default-format Parse is reset only in
+// the fields of that format, which Parse writes again, so a Record reused across Parse calls
+// must not be given values by hand in between (start from a fresh Record for that). Fields are separated by runs of ASCII whitespace; leading and
 // trailing whitespace (including a trailing "\r\n") are ignored. A field written "-" is left out
 // of r.Present and keeps its zero value; NODATA and SKIPDATA records parse without error and
 // r.LogStatus says what they are. Opaque columns are copied to r.Opaque as written, "-" included.
@@ -77,7 +79,7 @@ func (f *Format) Parse(line string, r *Record) error {
 // port, count and timestamp AWS writes) are converted inline, sixteen bytes at a time; anything
 // else, and lines too short to load sixteen bytes, goes to scanUint, which decides.
 func (f *Format) parse(line string, r *Record) error {
-	*r = Record{Opaque: r.Opaque[:0]}
+	r.reset()
 	n := len(line)
 	i := 0
 	var absent FieldSet // fields written "-"
@@ -97,7 +99,7 @@ func (f *Format) parse(line string, r *Record) error {
 				if field == FieldUnknown {
 					r.Opaque = append(r.Opaque, line[i:i+1])
 				}
-				absent |= 1 << field
+				absent[field>>6&(fieldSetWords-1)] |= 1 << (field & 63)
 				i += 2 // past the separator (or past the end: the next column sees i >= n)
 				continue
 			}
@@ -142,6 +144,16 @@ func (f *Format) parse(line string, r *Record) error {
 				r.TCPFlags = uint8(v)
 			case FieldTrafficPath:
 				r.TrafficPath = uint8(v)
+			case FieldEncryptionStatus:
+				r.EncryptionStatus = EncryptionStatus(v)
+			case FieldPacketsLostNoRoute:
+				r.PacketsLostNoRoute = v
+			case FieldPacketsLostBlackhole:
+				r.PacketsLostBlackhole = v
+			case FieldPacketsLostMTUExceeded:
+				r.PacketsLostMTUExceeded = v
+			case FieldPacketsLostTTLExpired:
+				r.PacketsLostTTLExpired = v
 			}
 		} else {
 			// One dispatch per column, on the field itself: each case scans its value to its end
@@ -172,6 +184,9 @@ func (f *Format) parse(line string, r *Record) error {
 			case FieldFlowDirection:
 				i = tokenEnd(line, i+1)
 				r.FlowDirection, bad = parseFlowDirection(line[start:i])
+			case FieldResourceType:
+				i = tokenEnd(line, i+1)
+				r.ResourceType, bad = parseResourceType(line[start:i])
 			case FieldAccountID:
 				i = tokenEnd(line, i+1)
 				r.AccountID = line[start:i]
@@ -238,6 +253,84 @@ func (f *Format) parse(line string, r *Record) error {
 			case FieldRejectReason:
 				i = tokenEnd(line, i+1)
 				r.RejectReason = line[start:i]
+			case FieldResourceID:
+				i = tokenEnd(line, i+1)
+				r.ResourceID = line[start:i]
+			case FieldInstanceTag:
+				i = tokenEnd(line, i+1)
+				r.InstanceTag = line[start:i]
+			case FieldInstanceTag2:
+				i = tokenEnd(line, i+1)
+				r.InstanceTag2 = line[start:i]
+			case FieldInterfaceTag:
+				i = tokenEnd(line, i+1)
+				r.InterfaceTag = line[start:i]
+			case FieldInterfaceTag2:
+				i = tokenEnd(line, i+1)
+				r.InterfaceTag2 = line[start:i]
+			case FieldASGTag:
+				i = tokenEnd(line, i+1)
+				r.ASGTag = line[start:i]
+			case FieldASGTag2:
+				i = tokenEnd(line, i+1)
+				r.ASGTag2 = line[start:i]
+			case FieldInterfaceType:
+				i = tokenEnd(line, i+1)
+				r.InterfaceType = line[start:i]
+			case FieldNextHopInterfaceID:
+				i = tokenEnd(line, i+1)
+				r.NextHopInterfaceID = line[start:i]
+			case FieldNextHopSubnetID:
+				i = tokenEnd(line, i+1)
+				r.NextHopSubnetID = line[start:i]
+			case FieldNextHopAZID:
+				i = tokenEnd(line, i+1)
+				r.NextHopAZID = line[start:i]
+			case FieldNextHopVPCID:
+				i = tokenEnd(line, i+1)
+				r.NextHopVPCID = line[start:i]
+			case FieldNextHopInterfaceType:
+				i = tokenEnd(line, i+1)
+				r.NextHopInterfaceType = line[start:i]
+			case FieldTGWID:
+				i = tokenEnd(line, i+1)
+				r.TGWID = line[start:i]
+			case FieldTGWAttachmentID:
+				i = tokenEnd(line, i+1)
+				r.TGWAttachmentID = line[start:i]
+			case FieldTGWSrcVPCAccountID:
+				i = tokenEnd(line, i+1)
+				r.TGWSrcVPCAccountID = line[start:i]
+			case FieldTGWDstVPCAccountID:
+				i = tokenEnd(line, i+1)
+				r.TGWDstVPCAccountID = line[start:i]
+			case FieldTGWSrcVPCID:
+				i = tokenEnd(line, i+1)
+				r.TGWSrcVPCID = line[start:i]
+			case FieldTGWDstVPCID:
+				i = tokenEnd(line, i+1)
+				r.TGWDstVPCID = line[start:i]
+			case FieldTGWSrcSubnetID:
+				i = tokenEnd(line, i+1)
+				r.TGWSrcSubnetID = line[start:i]
+			case FieldTGWDstSubnetID:
+				i = tokenEnd(line, i+1)
+				r.TGWDstSubnetID = line[start:i]
+			case FieldTGWSrcENI:
+				i = tokenEnd(line, i+1)
+				r.TGWSrcENI = line[start:i]
+			case FieldTGWDstENI:
+				i = tokenEnd(line, i+1)
+				r.TGWDstENI = line[start:i]
+			case FieldTGWSrcAZID:
+				i = tokenEnd(line, i+1)
+				r.TGWSrcAZID = line[start:i]
+			case FieldTGWDstAZID:
+				i = tokenEnd(line, i+1)
+				r.TGWDstAZID = line[start:i]
+			case FieldTGWPairAttachmentID:
+				i = tokenEnd(line, i+1)
+				r.TGWPairAttachmentID = line[start:i]
 			}
 		}
 		if bad != 0 {
@@ -246,7 +339,7 @@ func (f *Format) parse(line string, r *Record) error {
 		}
 		i++ // past the separator
 	}
-	r.Present = f.set &^ absent
+	r.Present = f.set.Minus(absent)
 	for i < n && isSpace(line[i]) {
 		i++
 	}
@@ -264,23 +357,34 @@ var numberMax = [256]uint64{
 	FieldSrcPort:     1<<16 - 1,
 	FieldDstPort:     1<<16 - 1,
 	FieldProtocol:    1<<8 - 1,
-	FieldPackets:     1<<64 - 1,
-	FieldBytes:       1<<64 - 1,
+	FieldPackets:     maxCount,
+	FieldBytes:       maxCount,
 	FieldStart:       1<<63 - 1,
 	FieldEnd:         1<<63 - 1,
 	FieldTCPFlags:    1<<8 - 1,
 	FieldTrafficPath: 1<<8 - 1,
+	// AWS documents 0 to 3; a later value is kept, not rejected.
+	FieldEncryptionStatus:       1<<8 - 1,
+	FieldPacketsLostNoRoute:     maxCount,
+	FieldPacketsLostBlackhole:   maxCount,
+	FieldPacketsLostMTUExceeded: maxCount,
+	FieldPacketsLostTTLExpired:  maxCount,
 }
+
+// maxCount is the largest packet or byte count: AWS's type for them (INT_64 in the Parquet
+// schema, bigint in Athena) is signed, so a larger value is not one AWS writes. Keeping counts
+// below 2^63 also lets a sum of two never wrap a uint64.
+const maxCount = 1<<63 - 1
 
 // presentBefore is the Present set of a parse that stopped at column col (an error).
 func (f *Format) presentBefore(col int, absent FieldSet) FieldSet {
 	var s FieldSet
 	for _, field := range f.fields[:col] {
 		if field != FieldUnknown {
-			s |= 1 << field
+			s = s.With(field)
 		}
 	}
-	return s &^ absent
+	return s.Minus(absent)
 }
 
 // valueError reports a bad value, unless the line also has the wrong number of fields: then the

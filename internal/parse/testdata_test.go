@@ -74,6 +74,9 @@ func recordDiff(a, b *Record) []string {
 	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
 	for i := 0; i < va.NumField(); i++ {
 		name := va.Type().Field(i).Name
+		if !va.Type().Field(i).IsExported() {
+			continue
+		}
 		if name == "Opaque" {
 			if !slices.Equal(a.Opaque, b.Opaque) {
 				diff = append(diff, name)

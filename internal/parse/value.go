@@ -189,3 +189,14 @@ func parseTrafficType(s string) (TrafficType, ErrorKind) {
 	}
 	return TrafficTypeNone, KindBadEnum
 }
+
+// parseResourceType converts a resource-type value.
+func parseResourceType(s string) (ResourceType, ErrorKind) {
+	switch s {
+	case "TransitGateway":
+		return ResourceTypeTransitGateway, 0
+	case "TransitGatewayAttachment":
+		return ResourceTypeTransitGatewayAttachment, 0
+	}
+	return ResourceTypeNone, KindBadEnum
+}

@@ -78,7 +78,7 @@ func (rd *renderer) render(f *flow) (string, summary) {
 	r.Present = staticFields
 	r.Start, r.End, r.LogStatus = f.start, f.end, f.status
 	if f.status == parse.LogStatusOK {
-		r.Present |= flowFields
+		r.Present = r.Present.Union(flowFields)
 		r.SrcAddr, r.DstAddr = f.src, f.dst
 		r.PktSrcAddr, r.PktDstAddr = f.src, f.dst
 		r.SrcPort, r.DstPort, r.Protocol = f.srcPort, f.dstPort, f.proto

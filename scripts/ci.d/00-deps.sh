@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # System packages the tests need, from Debian's archive, installed only when missing:
 # awscli (cross-check of the emulator), prometheus + promtool and alertmanager (rules and the
-# end-to-end test), buildah (image build check).
+# end-to-end test), buildah (image build check), chromium (the live view's browser test in
+# internal/web, which fails under CI=true when chromium is missing).
 set -euo pipefail
 need=()
 command -v aws >/dev/null || need+=(awscli)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

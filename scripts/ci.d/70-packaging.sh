@@ -2,14 +2,20 @@
 # Packaging and deployment artifacts, checked offline with the real tools:
 #   1. Dockerfile: dockerfile-utils lint, and its formatter's layout.
 #   2. Helm: helm lint, scripts/render-k8s.sh --check (deploy/kubernetes and the chart's copy of
-#      the rules equal what the chart renders), and kubeconform -strict on several renderings
+#      the rules and dashboards equal what the chart renders), the chart's behaviour (the
+#      checkpoint on a claim by default, shards > 1 refused below Kubernetes 1.28, the dashboards
+#      ConfigMap, alert changes through values), and kubeconform -strict on several renderings
 #      against schemas generated from the Kubernetes OpenAPI document of the k8s.io/kubernetes
 #      module (deploy/tools/k8sschema).
 #   3. Image: the Dockerfile's build-stage commands run on a build context filtered through
 #      .dockerignore (by buildah), then its runtime stage, FROM scratch, built by buildah; the
 #      image's binary runs `flowd demo` inside the image's root file system as the image's user,
 #      and its /metrics is scraped.
-# ECS, IAM and Terraform are checked by `go test ./deploy/` (step 20).
+#   4. Terraform: fmt -check, init, validate and terraform test with a mocked provider, where a
+#      terraform binary and a provider mirror are present (skipped, with a message, elsewhere).
+#   5. Release: scripts/release.sh (make release) into a temporary dist/, published nowhere:
+#      static linux/amd64 and arm64 binaries, the two-architecture image, the chart, SHA256SUMS.
+# ECS and IAM are checked by `go test ./deploy/` (step 20), and Terraform's HCL there too.
 # Tools are pinned and cached (GOPATH/bin, ~/.cache/flowd-packaging) so a rerun takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,18 +89,96 @@ HELM="$gobin/helm" KUBE_VERSION="$KUBE_VERSION" scripts/render-k8s.sh --check
 
 step "kubeconform"
 render() { "$gobin/helm" template flowd deploy/helm/flowd --namespace flowd --kube-version "$KUBE_VERSION" "$@"; }
-render --set persistence.enabled=true --set persistence.storageClassName=gp3 > "$work/persistent.yaml"
+render --set persistence.storageClassName=gp3 > "$work/persistent.yaml"
+render --set persistence.enabled=false > "$work/emptydir.yaml"
+render --set persistence.existingClaim=flowd-checkpoint > "$work/existing-claim.yaml"
 render --set shards=3 > "$work/sharded.yaml"
-render --set shards=3 --set persistence.enabled=true > "$work/sharded-persistent.yaml"
+render --set shards=3 --set persistence.enabled=false > "$work/sharded-emptydir.yaml"
+render --set dashboards.enabled=true --set dashboards.annotations.grafana_folder=flowd > "$work/dashboards.yaml"
 kc=("$gobin/kubeconform" -strict -summary -kubernetes-version "$KUBE_VERSION"
   -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json")
 # Core kinds: a missing schema is an error.
-"${kc[@]}" deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/sharded.yaml" "$work/sharded-persistent.yaml"
+"${kc[@]}" deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/emptydir.yaml" "$work/existing-claim.yaml" \
+  "$work/sharded.yaml" "$work/sharded-emptydir.yaml" "$work/dashboards.yaml"
 # The Prometheus Operator's kinds have no schema in the Kubernetes OpenAPI document.
 "${kc[@]}" -ignore-missing-schemas deploy/kubernetes/flowd-monitoring.yaml
-if ! grep -q 'kind: StatefulSet' "$work/sharded.yaml" || ! grep -q -- '--shard=$(POD_INDEX)/3' "$work/sharded.yaml"; then
-  echo "shards=3 did not render a StatefulSet passing --shard" >&2; exit 1
+
+step "chart behaviour"
+fail() { echo "$*" >&2; exit 1; }
+# The checkpoint survives upgrades by default: a StatefulSet whose pod mounts its own claim, kept
+# on uninstall; only persistence.enabled=false gives an emptyDir.
+for f in deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/sharded.yaml"; do
+  grep -q 'kind: StatefulSet' "$f" || fail "$f: no StatefulSet"
+  grep -q 'kind: Deployment' "$f" && fail "$f: a Deployment (a rolling update with a ReadWriteOnce claim cannot work)"
+  grep -q 'volumeClaimTemplates:' "$f" || fail "$f: no volumeClaimTemplates: the checkpoint would not survive an upgrade"
+  grep -q 'whenDeleted: Retain' "$f" || fail "$f: the claims are not kept on uninstall"
+  grep -q 'emptyDir' "$f" && fail "$f: an emptyDir by default"
+done
+grep -q 'emptyDir: {}' "$work/emptydir.yaml" || fail "persistence.enabled=false did not render an emptyDir"
+grep -q 'claimName: flowd-checkpoint' "$work/existing-claim.yaml" || fail "persistence.existingClaim is not mounted"
+grep -q -- '--shard=$(POD_INDEX)/3' "$work/sharded.yaml" || fail "shards=3 did not pass --shard"
+# shards > 1 needs the pod-index label (Kubernetes 1.28): refused for 1.27, accepted for 1.28.
+if out=$("$gobin/helm" template flowd deploy/helm/flowd --kube-version 1.27.0 --set shards=3 2>&1); then
+  fail "shards=3 rendered for Kubernetes 1.27"
 fi
+echo "$out" | grep -q 'needs Kubernetes 1.28' || fail "shards=3 on 1.27 failed without naming the reason: $out"
+"$gobin/helm" template flowd deploy/helm/flowd --kube-version 1.27.0 >/dev/null || fail "shards=1 refused on Kubernetes 1.27"
+"$gobin/helm" template flowd deploy/helm/flowd --kube-version 1.28.0 --set shards=3 >/dev/null || fail "shards=3 refused on Kubernetes 1.28"
+# The dashboards ConfigMap carries the sidecar's label and every shipped dashboard.
+grep -q 'grafana_dashboard: "1"' "$work/dashboards.yaml" || fail "dashboards ConfigMap lacks grafana_dashboard: \"1\""
+for d in deploy/grafana/dashboards/*.json; do
+  grep -q "^  $(basename "$d"): |-" "$work/dashboards.yaml" || fail "dashboards ConfigMap lacks $(basename "$d")"
+done
+# Alert changes through values: a new threshold and for, a label, a dropped alert; a typo fails.
+cat > "$work/alert-changes.yaml" <<'VALUES'
+prometheusRule:
+  enabled: true
+  alerts:
+    FlowdIngestLagHigh:
+      expr: max by (job, log_group) (flowd_ingest_lag_seconds{job="flowd"}) > 1800
+      for: 20m
+    FlowdSSHRDPRejectStorm:
+      labels: {severity: critical}
+    FlowdSkipData:
+      enabled: false
+VALUES
+render -f "$work/alert-changes.yaml" --show-only templates/prometheusrule.yaml > "$work/rules-changed.yaml"
+# The lines of one alert rule (toYaml writes alert, annotations, expr, for, labels in order).
+rule_block() { awk -v name="$1" '/^ *- (alert|record): / { on = ($0 ~ "- alert: " name "$") } on' "$2"; }
+rule_block FlowdIngestLagHigh "$work/rules-changed.yaml" | grep -q '> 1800' || fail "FlowdIngestLagHigh: expr not replaced"
+rule_block FlowdIngestLagHigh "$work/rules-changed.yaml" | grep -q 'for: 20m' || fail "FlowdIngestLagHigh: for not replaced"
+rule_block FlowdSSHRDPRejectStorm "$work/rules-changed.yaml" | grep -q 'severity: critical' || fail "FlowdSSHRDPRejectStorm: label not replaced"
+rule_block FlowdSSHRDPRejectStorm "$work/rules-changed.yaml" | grep -q 'category: traffic' || fail "FlowdSSHRDPRejectStorm: its other labels were lost"
+grep -q 'alert: FlowdSkipData' "$work/rules-changed.yaml" && fail "FlowdSkipData: enabled=false did not drop it"
+grep -q 'alert: FlowdDown' "$work/rules-changed.yaml" || fail "an unchanged alert went missing"
+if render --set prometheusRule.enabled=true --set prometheusRule.alerts.FlowdTypo.for=5m >/dev/null 2>&1; then
+  fail "an unknown alert name in prometheusRule.alerts was accepted"
+fi
+
+# ---- Terraform -----------------------------------------------------------------------------
+# terraform fmt -check, init, validate and terraform test (a mocked provider: no credentials, no
+# AWS calls) on a copy of the module, where a terraform binary and a local provider mirror are
+# on the machine: this machine reaches no Terraform registry, so init may only install from a
+# filesystem mirror. Without them the steps are skipped, and say so; `go test ./deploy/` still
+# parses every file with HCL and checks its layout.
+step "terraform"
+tf_mirror=${FLOWD_TF_PROVIDER_MIRROR:-/opt/tf-plugins}
+if ! command -v terraform >/dev/null; then
+  echo "SKIPPED terraform fmt/init/validate/test: no terraform binary on PATH (install terraform and a provider mirror to run them)"
+elif [ ! -d "$tf_mirror/registry.terraform.io/hashicorp/aws" ]; then
+  echo "SKIPPED terraform fmt/init/validate/test: no provider mirror with hashicorp/aws at $tf_mirror (set FLOWD_TF_PROVIDER_MIRROR)"
+else
+  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/*/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n' \
+    "$tf_mirror" > "$work/terraform.tfrc"
+  tf() { TF_CLI_CONFIG_FILE="$work/terraform.tfrc" TF_IN_AUTOMATION=1 TF_INPUT=0 terraform "$@"; }
+  echo "$(tf version | head -1); hashicorp/aws from $tf_mirror: $(ls "$tf_mirror/registry.terraform.io/hashicorp/aws" | tr '\n' ' ')"
+  tf fmt -check -recursive deploy/terraform
+  # A copy, so that .terraform and the lock file stay out of the repository.
+  cp -r deploy/terraform "$work/terraform"
+  (cd "$work/terraform" && tf init -backend=false -no-color >/dev/null && tf validate -no-color && tf test -no-color)
+  (cd "$work/terraform/examples/eks" && tf init -backend=false -no-color >/dev/null && tf validate -no-color)
+fi
+
 # ---- image ---------------------------------------------------------------------------------
 step "image: build stage"
 B=(buildah --storage-driver vfs)
@@ -177,5 +261,22 @@ if ! echo "$metrics" | grep -E '^flowd_build_info\{' | grep -q "version=\"$versi
 fi
 curl -fsS "http://127.0.0.1:$port/-/healthy" >/dev/null
 kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=""
+
+# ---- release ---------------------------------------------------------------------------------
+# What `make release` builds, without publishing: both static binaries, the two-architecture
+# image archive, the chart package and their checksums.
+step "release (built, not published)"
+DIST="$work/dist" VERSION="$version" REVISION="$revision" HELM="$gobin/helm" bash scripts/release.sh
+tag=${version#v}
+for f in "flowd-$tag-linux-amd64.tar.gz" "flowd-$tag-linux-arm64.tar.gz" "flowd-$tag-image.oci.tar" \
+  "flowd-$(sed -n 's/^version: //p' deploy/helm/flowd/Chart.yaml).tgz" SHA256SUMS; do
+  [ -s "$work/dist/$f" ] || { echo "the release lacks $f" >&2; exit 1; }
+done
+(cd "$work/dist" && sha256sum -c --quiet SHA256SUMS)
+tar -xzf "$work/dist/flowd-$tag-linux-arm64.tar.gz" -C "$work" "flowd-$tag-linux-arm64/flowd"
+readelf -h "$work/flowd-$tag-linux-arm64/flowd" | grep -q AArch64 || { echo "the arm64 binary is not an AArch64 executable" >&2; exit 1; }
+platforms=$(tar -xOf "$work/dist/flowd-$tag-image.oci.tar" index.json | grep -o '"digest":"sha256:[0-9a-f]*"' | head -1 | cut -d: -f3 | tr -d '"')
+platforms=$(tar -xOf "$work/dist/flowd-$tag-image.oci.tar" "blobs/sha256/$platforms" | grep -o '"architecture":"[a-z0-9]*"' | sort | tr '\n' ' ')
+[ "$platforms" = '"architecture":"amd64" "architecture":"arm64" ' ] || { echo "image archive platforms: $platforms, want amd64 and arm64" >&2; exit 1; }
 
 echo "packaging checks passed"

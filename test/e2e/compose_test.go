@@ -201,3 +201,24 @@ func TestAlertmanagerExample(t *testing.T) {
 		t.Error(`no "null" receiver`)
 	}
 }
+
+// The compose stack is the best first look for people with Docker: the README's quick start
+// links it and gives its command.
+func TestReadmeQuickStartLinksCompose(t *testing.T) {
+	t.Parallel()
+	readme := string(readRepoFile(t, "README.md"))
+	start := strings.Index(readme, "## Quick start")
+	if start < 0 {
+		t.Fatal("README.md has no Quick start section")
+	}
+	section := readme[start+len("## Quick start"):]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	for _, want := range []string{"](" + composeFile + ")", "docker compose -f " + composeFile + " up"} {
+		if !strings.Contains(section, want) {
+			t.Errorf("README's quick start lacks %q", want)
+		}
+	}
+	readRepoFile(t, composeFile) // the link's target exists
+}

@@ -101,7 +101,7 @@ func TestContractTableParses(t *testing.T) {
 		{"flowd_window_late_records_total", nil},
 		{"flowd_window_scan_candidate_ports", []string{"window", "src_addr"}},
 		{"flowd_records_total", []string{"status"}},
-		{"flowd_ingest_api_requests_total", []string{"operation", "outcome"}},
+		{"flowd_ingest_api_requests_total", []string{"log_group", "operation", "outcome"}},
 		{"flowd_build_info", []string{"version", "revision", "goversion"}},
 	}
 	for _, tc := range tests {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -243,5 +244,110 @@ func TestGrafanaProvisioning(t *testing.T) {
 	// deploy/compose mounts the dashboards where the provider looks.
 	if !strings.Contains(string(readRepoFile(t, composeFile)), ":"+db.Providers[0].Options.Path) {
 		t.Errorf("%s does not mount the dashboards at %s", composeFile, db.Providers[0].Options.Path)
+	}
+}
+
+// constantLabels is the labels of a fallback without selectors (vector(0), maybe relabelled by
+// label_replace), and whether expr is such a fallback at all.
+func constantLabels(e parser.Expr) ([]string, bool) {
+	switch n := e.(type) {
+	case *parser.ParenExpr:
+		return constantLabels(n.Expr)
+	case *parser.NumberLiteral:
+		return nil, true
+	case *parser.Call:
+		switch n.Func.Name {
+		case "vector":
+			return nil, true
+		case "label_replace":
+			inner, ok := constantLabels(n.Args[0])
+			dst, isStr := n.Args[1].(*parser.StringLiteral)
+			if !ok || !isStr {
+				return nil, false
+			}
+			return append(inner, dst.Val), true
+		}
+	}
+	return nil, false
+}
+
+// A fallback such as `or vector(0)` beside a query with labels adds a series without them (a
+// bare "{}" line in a panel by reason). Every constant fallback must carry the labels of the
+// query it stands in for, and match on () so that it appears only when the query has nothing.
+func TestDashboardFallbacksKeepTheLabels(t *testing.T) {
+	t.Parallel()
+	known := knownFamilies(t)
+	fallbacks := 0
+	for _, q := range dashboardQueries(t) {
+		expr, err := substitute(q.Expr, staticValues)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, errs := checkExpr(known, expr)
+		if len(errs) > 0 {
+			continue // TestDashboardQueriesParseAndUseTheContract reports it
+		}
+		parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+			b, ok := node.(*parser.BinaryExpr)
+			if !ok || b.Op != parser.LOR {
+				return nil
+			}
+			got, isConst := constantLabels(b.RHS)
+			if !isConst {
+				return nil
+			}
+			fallbacks++
+			want := outputLabels(known, b.LHS)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: fallback %s has labels %v, the query it stands in for %v", q.Where, b.RHS, got, want)
+			}
+			if len(want) > 0 && (b.VectorMatching == nil || !b.VectorMatching.On || len(b.VectorMatching.MatchingLabels) > 0) {
+				t.Errorf("%s: fallback %s without `or on ()` is added beside every series", q.Where, b.RHS)
+			}
+			return nil
+		})
+	}
+	if fallbacks < 3 {
+		t.Errorf("only %d fallbacks found; the dashboards have at least 3", fallbacks)
+	}
+}
+
+// topk over a range query picks its k series at every step, so a panel over an hour shows many
+// more than k. In a range query, every topk/bottomk must rank at one fixed time (`@ end()`,
+// typically over [$__range]), so the set is the same at every step.
+func TestRangeTopKRanksOnce(t *testing.T) {
+	t.Parallel()
+	ranked := 0
+	for _, q := range dashboardQueries(t) {
+		if q.Instant {
+			continue
+		}
+		expr, err := substitute(q.Expr, staticValues)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := promql.ParseExpr(expr)
+		if err != nil {
+			continue // TestDashboardQueriesParseAndUseTheContract reports it
+		}
+		parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+			agg, ok := node.(*parser.AggregateExpr)
+			if !ok || (agg.Op != parser.TOPK && agg.Op != parser.BOTTOMK) {
+				return nil
+			}
+			ranked++
+			parser.Inspect(agg.Expr, func(n parser.Node, _ []parser.Node) error {
+				if vs, ok := n.(*parser.VectorSelector); ok && vs.Timestamp == nil && vs.StartOrEnd == 0 {
+					t.Errorf("%s: %s ranks %s at every step; add @ end() (and a [$__range] range)", q.Where, agg.Op, vs)
+				}
+				return nil
+			})
+			return nil
+		})
+	}
+	if ranked < 8 {
+		t.Errorf("only %d ranked range queries found; the dashboards have at least 8", ranked)
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // Bounds of every wait. The whole test stays under about three minutes.
@@ -180,7 +183,68 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("%s: no data for %s", q.Where, expr)
 		}
 	}
+	// A ranked range panel shows at most k series over its whole range (TestRangeTopKRanksOnce
+	// checks the form; this checks what a real Prometheus answers).
+	for _, q := range dashboardQueries(t) {
+		k := rangeTopK(t, q)
+		if k == 0 {
+			continue
+		}
+		expr, _ := substitute(q.Expr, e2eValues)
+		end := time.Now()
+		n, err := queryRangeSeries(ctx, promURL, expr, end.Add(-time.Minute), end, 5*time.Second)
+		switch {
+		case err != nil:
+			t.Errorf("%s: range query: %v", q.Where, err)
+		case n > k:
+			t.Errorf("%s: %d series over a 1m range, want at most %d: %s", q.Where, n, k, expr)
+		}
+	}
 	t.Logf("done in %s", time.Since(began).Round(time.Second))
+}
+
+// rangeTopK is the k of a range query's topk, or 0 for an instant query or one without topk.
+func rangeTopK(t *testing.T, q query) int {
+	t.Helper()
+	if q.Instant {
+		return 0
+	}
+	expr, err := substitute(q.Expr, e2eValues)
+	if err != nil {
+		return 0
+	}
+	e, err := promql.ParseExpr(expr)
+	if err != nil {
+		return 0
+	}
+	k := 0
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if agg, ok := n.(*parser.AggregateExpr); ok && agg.Op == parser.TOPK {
+			if num, ok := agg.Param.(*parser.NumberLiteral); ok {
+				k = int(num.Val)
+			}
+		}
+		return nil
+	})
+	return k
+}
+
+// queryRangeSeries runs a range query and returns how many series it answered.
+func queryRangeSeries(ctx context.Context, promURL, expr string, start, end time.Time, step time.Duration) (int, error) {
+	q := url.Values{"query": {expr}, "start": {strconv.FormatInt(start.Unix(), 10)}, "end": {strconv.FormatInt(end.Unix(), 10)}, "step": {step.String()}}
+	body, err := get(ctx, promURL+"/api/v1/query_range?"+q.Encode())
+	if err != nil {
+		return 0, err
+	}
+	var resp struct {
+		Data struct {
+			Result []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return 0, fmt.Errorf("decode query_range result: %w", err)
+	}
+	return len(resp.Data.Result), nil
 }
 
 // demoBackfill chooses the demo's backfill so that its first live reject spike starts 30-90s

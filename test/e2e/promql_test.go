@@ -129,15 +129,15 @@ func outputLabels(known families, e parser.Expr) []string {
 func TestCheckExprFindsMistakes(t *testing.T) {
 	t.Parallel()
 	known := families{
-		"flowd_flows_total":  {"action", "protocol", "port"},
-		"flowd:flows:rate5m": {"job", "action", "port"},
+		"flowd_flows_total":                  {"action", "protocol", "port"},
+		"job_action_port:flowd_flows:rate5m": {"job", "action", "port"},
 	}
 	tests := []struct {
 		name, expr string
 		wantErrs   int
 	}{
 		{"good", `sum by (job, port) (rate(flowd_flows_total{action="reject", port=~"22|3389"}[5m]))`, 0},
-		{"recorded", `flowd:flows:rate5m{action="accept"} > on (job, port) flowd:flows:rate5m{action="reject"}`, 0},
+		{"recorded", `job_action_port:flowd_flows:rate5m{action="accept"} > on (job, port) job_action_port:flowd_flows:rate5m{action="reject"}`, 0},
 		{"name matcher", `{__name__="flowd_flows_total", job="flowd"}`, 0},
 		{"syntax", `sum(rate(flowd_flows_total[5m])`, 1},
 		{"unknown family", `rate(flowd_flow_total[5m])`, 1},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -76,15 +77,71 @@ var wantAlerts = []string{
 	"FlowdSourceNotPolled", "FlowdDown", "FlowdCheckpointFailing",
 }
 
-var recordName = regexp.MustCompile(`^flowd:[a-z0-9_]+:[a-z0-9_]+$`)
+// recordName is Prometheus' level:metric:operations: the labels kept, flowd's metric without
+// _total, the operations newest first.
+var recordName = regexp.MustCompile(`^([a-z0-9_]+):(flowd_[a-z0-9_]+):([a-z0-9_]+)$`)
+
+// checkRecordName checks a recording rule's name against its expression: the level is the
+// grouping of its aggregation (or the level of the rule it reads), and the metric is (or starts
+// with) the metric it reads.
+func checkRecordName(r rule) []string {
+	m := recordName.FindStringSubmatch(r.Record)
+	if m == nil {
+		return []string{"does not follow level:flowd_metric:operations"}
+	}
+	level, metric := m[1], m[2]
+	e, err := promql.ParseExpr(r.Expr)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	top := e
+	for {
+		if b, ok := top.(*parser.BinaryExpr); ok {
+			top = b.LHS
+			continue
+		}
+		if p, ok := top.(*parser.ParenExpr); ok {
+			top = p.Expr
+			continue
+		}
+		break
+	}
+	var problems []string
+	var reads []string // metric parts of what the rule selects
+	var readLevels []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			name := selectorName(vs)
+			if rm := recordName.FindStringSubmatch(name); rm != nil {
+				reads, readLevels = append(reads, rm[2]), append(readLevels, rm[1])
+			} else {
+				reads = append(reads, strings.TrimSuffix(name, "_total"))
+			}
+		}
+		return nil
+	})
+	if agg, ok := top.(*parser.AggregateExpr); ok && !agg.Without {
+		if want := strings.Join(agg.Grouping, "_"); level != want {
+			problems = append(problems, "level "+level+", but it keeps "+want)
+		}
+	} else if len(readLevels) == 0 || !slices.Contains(readLevels, level) {
+		problems = append(problems, "level "+level+" is neither its grouping nor the level of a rule it reads")
+	}
+	if !slices.ContainsFunc(reads, func(read string) bool { return strings.HasPrefix(metric, read) }) {
+		problems = append(problems, "metric "+metric+" is none of those it reads "+strings.Join(reads, ", "))
+	}
+	return problems
+}
 
 func TestRulesUseTheContract(t *testing.T) {
 	t.Parallel()
 	known := knownFamilies(t)
+	records := 0
 	for _, r := range loadRules(t) {
 		if r.Alert == "" {
-			if !recordName.MatchString(r.Record) {
-				t.Errorf("recording rule %q does not follow flowd:<what>:<operation>", r.Record)
+			records++
+			for _, p := range checkRecordName(r) {
+				t.Errorf("recording rule %q: %s", r.Record, p)
 			}
 			continue
 		}
@@ -93,6 +150,28 @@ func TestRulesUseTheContract(t *testing.T) {
 				t.Errorf("expr %q: %v", r.Expr, errs)
 			}
 		})
+	}
+	if records < 10 {
+		t.Errorf("only %d recording rules", records)
+	}
+}
+
+// The name check itself catches a wrong level and a wrong metric.
+func TestCheckRecordNameFindsMistakes(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ record, expr string }{
+		{"flowd:flows:rate5m", `sum by (job, action, port) (rate(flowd_flows_total[5m]))`},
+		{"job_port:flowd_flows:rate5m", `sum by (job, action, port) (rate(flowd_flows_total[5m]))`},
+		{"job_action_port:flowd_bytes:rate5m", `sum by (job, action, port) (rate(flowd_flows_total[5m]))`},
+		{"job:flowd_flows:avg1h_rate5m", `avg_over_time(job_action:flowd_flows:rate5m[1h])`},
+	}
+	for _, tc := range cases {
+		if len(checkRecordName(rule{Record: tc.record, Expr: tc.expr})) == 0 {
+			t.Errorf("%s = %s passed the name check", tc.record, tc.expr)
+		}
+	}
+	if p := checkRecordName(rule{Record: "job_action:flowd_flows:avg1h_rate5m", Expr: `avg_over_time(job_action:flowd_flows:rate5m[1h] offset 15m)`}); len(p) > 0 {
+		t.Errorf("a correct name failed: %v", p)
 	}
 }
 

@@ -29,6 +29,34 @@ type flowd struct {
 	exited  chan struct{}
 	starts  int
 	client  *http.Client
+	web     *webSetup // nil: plain HTTP, no auth
+}
+
+// webSetup serves flowd over TLS with basic auth: the flags to add, and how to reach it.
+type webSetup struct {
+	args       []string
+	transport  *http.Transport // trusts flowd's certificate
+	user, pass string
+}
+
+// base is flowd's base URL.
+func (f *flowd) base() string {
+	if f.web != nil {
+		return "https://" + f.addr
+	}
+	return "http://" + f.addr
+}
+
+// get sends an authenticated GET (when flowd has basic auth) with client.
+func (f *flowd) get(client *http.Client, path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, f.base()+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if f.web != nil {
+		req.SetBasicAuth(f.web.user, f.web.pass)
+	}
+	return client.Do(req)
 }
 
 // ingestParams are the ingest and checkpoint settings of a scenario (durations as YAML text).
@@ -71,13 +99,22 @@ func (p ingestParams) yaml(c *cloud, checkpoint string) string {
 // startFlowd writes the config and starts flowd; it is stopped (SIGKILL) when the test ends.
 func startFlowd(t *testing.T, c *cloud, p ingestParams) *flowd {
 	t.Helper()
+	return startFlowdWeb(t, c, p, nil)
+}
+
+// startFlowdWeb is startFlowd with web settings (nil: plain HTTP).
+func startFlowdWeb(t *testing.T, c *cloud, p ingestParams, web *webSetup) *flowd {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := p.yaml(c, filepath.Join(dir, "checkpoint"))
 	if err := os.WriteFile(filepath.Join(dir, "flowd.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f := &flowd{t: t, dir: dir, addr: freeAddr(t), logPath: filepath.Join(dir, "flowd.log"),
-		client: &http.Client{Timeout: 5 * time.Second}}
+		client: &http.Client{Timeout: 5 * time.Second}, web: web}
+	if web != nil {
+		f.client.Transport = web.transport
+	}
 	t.Cleanup(func() {
 		f.kill()
 		if t.Failed() {
@@ -108,6 +145,9 @@ func (f *flowd) start() {
 	}
 	cmd := exec.Command(flowdBin, "run", "--config.file="+filepath.Join(f.dir, "flowd.yaml"),
 		"--web.listen-address="+f.addr, "--log.level=info")
+	if f.web != nil {
+		cmd.Args = append(cmd.Args, f.web.args...)
+	}
 	cmd.Env = append(cleanEnv(), "AWS_ACCESS_KEY_ID=stress", "AWS_SECRET_ACCESS_KEY=stress",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -126,7 +166,7 @@ func (f *flowd) start() {
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := f.client.Get("http://" + f.addr + "/-/healthy")
+		resp, err := f.get(f.client, "/-/healthy")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()

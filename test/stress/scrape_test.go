@@ -25,9 +25,12 @@ type scrape struct {
 
 // scrape fetches and parses /metrics in the text format, as Prometheus would.
 func (f *flowd) scrape() (*scrape, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+f.addr+"/metrics", nil)
+	req, err := http.NewRequest(http.MethodGet, f.base()+"/metrics", nil)
 	if err != nil {
 		return nil, err
+	}
+	if f.web != nil {
+		req.SetBasicAuth(f.web.user, f.web.pass)
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	at := time.Now()

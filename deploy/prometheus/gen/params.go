@@ -34,6 +34,7 @@ type Params struct {
 	SSHRDP          SSHRDP          `yaml:"ssh_rdp_storm"`
 	PortScan        PortScan        `yaml:"port_scan"`
 	InterfaceSurge  Surge           `yaml:"interface_reject_surge"`
+	TGWDrops        TGWDrops        `yaml:"tgw_drops"`
 	IngestLag       IngestLag       `yaml:"ingest_lag"`
 	Throttled       Throttled       `yaml:"ingest_throttled"`
 	ParseErrors     ParseErrors     `yaml:"parse_errors"`
@@ -97,6 +98,15 @@ type IngestLag struct {
 type Throttled struct {
 	// MaxRatio is the share of CloudWatch Logs calls answered with a throttle.
 	MaxRatio float64 `yaml:"max_ratio"`
+	// For is how long the condition must hold.
+	For model.Duration `yaml:"for"`
+}
+
+// TGWDrops tunes FlowdTransitGatewayDrops.
+type TGWDrops struct {
+	// MinRate is the lost packets per second (blackhole or no route, per attachment) above
+	// which the alert is pending.
+	MinRate float64 `yaml:"min_rate"`
 	// For is how long the condition must hold.
 	For model.Duration `yaml:"for"`
 }
@@ -236,6 +246,10 @@ func (p *Params) Validate() error {
 	factor("interface_reject_surge.factor", p.InterfaceSurge.Factor)
 	floor("interface_reject_surge.min_rate", p.InterfaceSurge.MinRate)
 	spikeFor("interface_reject_surge.for", p.InterfaceSurge.For)
+	if p.TGWDrops.MinRate < 0 {
+		bad("tgw_drops.min_rate", "must not be negative")
+	}
+	nonNegative("tgw_drops.for", p.TGWDrops.For)
 	positive("ingest_lag.max", p.IngestLag.Max)
 	nonNegative("ingest_lag.for", p.IngestLag.For)
 	if p.Throttled.MaxRatio <= 0 || p.Throttled.MaxRatio >= 1 {

@@ -45,7 +45,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The pod template, shared by the Deployment and the StatefulSet. */}}
+{{/* The StatefulSet's pod template. */}}
 {{- define "flowd.podTemplate" -}}
 metadata:
   labels:
@@ -54,7 +54,8 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   annotations:
-    # A config change rolls the pods, so the running config is always the one in the ConfigMap.
+    # A config change rolls the pods, so the running config is always the one in the ConfigMap;
+    # the checkpoint, on the pod's claim, survives that (docs/deploy.md says when it does not).
     checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
@@ -134,13 +135,15 @@ spec:
       configMap:
         name: {{ include "flowd.fullname" . }}
     {{- if not .Values.persistence.enabled }}
+    # No persistence: the checkpoint is lost whenever the pod is replaced (docs/deploy.md).
     - name: checkpoint
       emptyDir: {}
-    {{- else if le (int .Values.shards) 1 }}
+    {{- else if .Values.persistence.existingClaim }}
     - name: checkpoint
       persistentVolumeClaim:
-        claimName: {{ include "flowd.fullname" . }}-checkpoint
+        claimName: {{ .Values.persistence.existingClaim }}
     {{- end }}
+    {{- /* Otherwise the StatefulSet's volumeClaimTemplates supply "checkpoint". */}}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -1,0 +1,204 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/checkpoint"
+	"github.com/flowd-dev/flowd/internal/config"
+	"github.com/flowd-dev/flowd/internal/ingest"
+)
+
+// TestRestoreVersion1Checkpoint restores testdata/checkpoint-v1.bin, written by the code before
+// the checkpoint had one owner (ingest's gob holding the app's gob; see testdata/README.md):
+// the counts and the source's position must come back, and the next checkpoint is version 2.
+func TestRestoreVersion1Checkpoint(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/checkpoint-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, "checkpoint")
+	if err := os.WriteFile(ckpt, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".checkpoint.tmp-99") // what a kill -9 during a write leaves
+	if err := os.WriteFile(stale, []byte("FLOWD"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "flowd.yml")
+	body := "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ningest:\n  poll_interval: 2s\n  max_delay: 2s\n  late_grace: 1s\n  early_passes: []\ncheckpoint:\n  path: " + ckpt + "\n  interval: 1h\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary checkpoint file still there after start: %v", err)
+	}
+
+	m := scrape2(t, a)
+	for k, want := range map[string]float64{
+		`flowd_flows_total{action="accept",port="443",protocol="tcp"}`: 20,
+		`flowd_flows_total{action="reject",port="443",protocol="tcp"}`: 10,
+	} {
+		if m[k] != want {
+			t.Errorf("restored %s = %v, want %v", k, m[k], want)
+		}
+	}
+	rc := a.publishedCounts.Load()
+	if want := (recordCounts{OK: 30, Malformed: 1, Unmatched: 1, ByKind: [numKinds]uint64{4: 1}}); rc == nil || *rc != want {
+		t.Errorf("restored records = %+v, want %+v", rc, want)
+	}
+	var states []ingest.SourceState
+	if err := a.currentSource().Checkpoint(context.Background(), func(s []ingest.SourceState) error { states = s; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 1 || states[0].Name != "/aws/vpc/flow-logs" || !slices.Equal(states[0].Positions, []int64{1796193522000}) {
+		t.Errorf("restored source states = %+v, want /aws/vpc/flow-logs at position 1796193522000", states)
+	}
+
+	// The next write is the current version, and reads back the same.
+	if err := a.saveCheckpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	nb, err := os.ReadFile(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := nb[11]; v != 2 {
+		t.Errorf("rewritten checkpoint version = %d, want 2", v)
+	}
+	st, err := checkpoint.Read(ckpt)
+	if err != nil || st.Records.OK != 30 || st.Aggregate == nil || len(st.Sources) != 1 {
+		t.Errorf("rewritten checkpoint = %+v, %v", st, err)
+	}
+}
+
+// TestRestoreNeverFails checks that a missing or damaged checkpoint never stops flowd from
+// starting: New succeeds and the counts start from zero.
+func TestRestoreNeverFails(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt")
+	if err := os.WriteFile(corrupt, []byte("FLOWDCKPgarbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "none"), corrupt} {
+		body := "sources: [{log_group: g, endpoint: 'http://127.0.0.1:1'}]\ncheckpoint:\n  path: " + path + "\n"
+		cfg, err := config.Load([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
+		if err != nil {
+			t.Fatalf("%s: New: %v", path, err)
+		}
+		if rc := a.publishedCounts.Load(); rc == nil || *rc != (recordCounts{}) {
+			t.Errorf("%s: published records %+v, want zeros", path, rc)
+		}
+		_ = a.Shutdown(context.Background())
+	}
+}
+
+// TestStuckReloadDoesNotBlockShutdown replaces the config file with a FIFO nobody writes (a
+// reload that cannot finish), sends SIGHUP's reload, and checks that cancelling Run still stops
+// flowd within run's 2 s bound, the old config still running until then.
+func TestStuckReloadDoesNotBlockShutdown(t *testing.T) {
+	env := newEnv(t)
+	path := env.writeConfig(t, "flowd.yml", "")
+	hup := make(chan os.Signal, 1)
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zaptest.NewLogger(t), Options{ConfigFile: path, ListenAddresses: []string{"127.0.0.1:0"}, Clients: env.clients, HUP: hup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, a)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Release the abandoned load at the end (goleak checks every goroutine stopped).
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+			_ = w.Close()
+		}
+	})
+	hup <- syscall.SIGHUP
+	for len(hup) > 0 { // taken by Run's reload loop, which is now stuck opening the FIFO
+		runtime.Gosched()
+	}
+	stop() // fails the test if Run does not return within 2 s
+	if a.cfg.Load() != cfg {
+		t.Error("the running config was replaced by a load that never finished")
+	}
+}
+
+// TestCheckpointLoopVirtualTime runs the checkpoint loop in a synctest bubble: a checkpoint is
+// written exactly every interval of (virtual) time, each stamped with its time, and the snapshot
+// taken at each cut is published.
+func TestCheckpointLoopVirtualTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "checkpoint")
+		cfg, err := config.Load([]byte("sources: [{log_group: g}]\ncheckpoint:\n  path: " + path + "\n  interval: 30s\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := ingest.SystemClock{} // the bubble's virtual clock
+		log := zaptest.NewLogger(t)
+		agg, err := aggregate.New(cfg.Aggregate, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := ingest.New(cfg.IngestOptions, ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }), clock, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := &App{log: log, clock: clock, agg: agg, ckpt: checkpoint.NewWriter(path, time.Now)}
+		a.cfg.Store(cfg)
+		a.src.Store(&source{src})
+
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { a.checkpointLoop(ctx); close(done) }()
+		for i := 1; i <= 3; i++ {
+			time.Sleep(30*time.Second + time.Millisecond)
+			synctest.Wait() // the write due at i*30s is done
+			want := start.Add(time.Duration(i) * 30 * time.Second)
+			st, err := checkpoint.Read(path)
+			if err != nil {
+				t.Fatalf("after %d intervals: %v", i, err)
+			}
+			if !st.Written.Equal(want.Truncate(time.Millisecond)) || !a.ckpt.Stats().LastSuccess.Equal(st.Written) {
+				t.Errorf("after %d intervals the checkpoint was written at %v (stats %v), want %v", i, st.Written, a.ckpt.Stats().LastSuccess, want)
+			}
+		}
+		if a.published.Load() == nil || a.publishedCounts.Load() == nil {
+			t.Error("nothing published at the checkpoints")
+		}
+		cancel()
+		<-done
+	})
+}
