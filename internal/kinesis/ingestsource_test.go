@@ -84,7 +84,7 @@ func (h *harness) startApp(id string) *appReplica {
 				close(queue) // the app owns the queue: closed after Run returned
 				workers.Wait()
 				if !r.cut.Load() {
-					if err := checkpoint(context.Background()); err != nil {
+					if err := checkpoint(context.WithoutCancel(ctx)); err != nil {
 						h.t.Errorf("%s: final checkpoint: %v", id, err)
 					}
 				}

@@ -119,6 +119,13 @@ var streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 // CreateStream creates a stream of n shards with even hash key ranges (in-process helper; the
 // same as the operation).
 func (s *Server) CreateStream(name string, n int) error {
+	if e := s.create(name, n); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (s *Server) create(name string, n int) *APIError {
 	if !streamNameRE.MatchString(name) {
 		return invalid("StreamName %q: must match [a-zA-Z0-9_.-]{1,128}", name)
 	}
@@ -160,8 +167,8 @@ func (s *Server) createStream(body []byte) (any, *APIError) {
 	if in.ShardCount != nil {
 		n = *in.ShardCount
 	}
-	if err := s.CreateStream(in.StreamName, n); err != nil {
-		return nil, err.(*APIError)
+	if e := s.create(in.StreamName, n); e != nil {
+		return nil, e
 	}
 	return struct{}{}, nil
 }

@@ -219,10 +219,10 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			c.shutdown()
+			c.shutdown(context.WithoutCancel(ctx))
 			return nil
 		case ex := <-c.done:
-			c.exited(ex)
+			c.exited(ctx, ex)
 		case <-tick:
 			c.renewAll(ctx)
 			if now := c.cfg.Clock.Now(); !now.Before(nextTake) {
@@ -236,7 +236,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 
 // shutdown stops every worker and keeps renewing their leases while they finish (a worker
 // waiting for its last batches to be committed must still be able to checkpoint them).
-func (c *Coordinator) shutdown() {
+func (c *Coordinator) shutdown(ctx context.Context) {
 	c.mu.Lock()
 	for _, h := range c.held {
 		h.stop(reasonStop, "")
@@ -247,10 +247,10 @@ func (c *Coordinator) shutdown() {
 	for n > 0 {
 		select {
 		case ex := <-c.done:
-			c.exited(ex)
+			c.exited(ctx, ex)
 			n--
 		case <-tick:
-			c.renewAll(context.Background())
+			c.renewAll(ctx)
 			tick = c.cfg.Clock.After(c.cfg.RenewInterval)
 		}
 	}
@@ -258,7 +258,7 @@ func (c *Coordinator) shutdown() {
 }
 
 // exited settles a worker that returned: hand the lease on, release it, or forget it.
-func (c *Coordinator) exited(ex workerExit) {
+func (c *Coordinator) exited(ctx context.Context, ex workerExit) {
 	h := ex.h
 	c.mu.Lock()
 	delete(c.held, h.lease.Key)
@@ -266,7 +266,7 @@ func (c *Coordinator) exited(ex workerExit) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	// Final writes get their own short deadline: the run context may be gone already.
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.LeaseDuration)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.LeaseDuration)
 	defer cancel()
 	log := c.log.With(zap.String("lease", h.lease.Key))
 	if ex.err != nil {
