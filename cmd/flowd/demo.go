@@ -71,6 +71,8 @@ ingest:
 checkpoint:
   path: %[5]s
   interval: 2s
+aggregate:
+  dimensions: [vpc_id, subnet_id]
 inventory:
   refresh_interval: 30s
   requests_per_second: 20
@@ -298,6 +300,9 @@ func (c *demoCommand) simulator() (*simulate.Simulator, error) {
 	sc.Interfaces = *c.interfaces
 	sc.Scenario = *c.scenario
 	sc.VPCs = 2 // two peered VPCs: the network context (issue 14) has something to tell apart
+	// Every field of versions 2-5 (VPC, subnet, AZ, flow direction), so the demo's network
+	// dimensions, directions and record info have something to show.
+	sc.Format = parse.MustCompile(simulate.FullV5Format)
 	sc.Start = time.Now().Add(-*c.backfill).Truncate(time.Minute)
 	sc.DelayMin, sc.DelayMax = 5*time.Second, 20*time.Second
 	sc.StragglerFraction, sc.StragglerMax = 0.01, 40*time.Second
