@@ -368,7 +368,7 @@ func scrape2(t *testing.T, a *App) map[string]float64 {
 		t.Fatal("nothing published")
 	}
 	out := map[string]float64{}
-	for _, p := range s.Ports {
+	for _, p := range s.primary.Ports {
 		act := "accept"
 		if p.Action == 2 {
 			act = "reject"

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowd-dev/flowd/internal/emulator"
+)
+
+// sumSeries sums the series of family whose labels contain every one of want.
+func sumSeries(m map[string]float64, family string, want ...string) float64 {
+	var sum float64
+	for k, v := range m {
+		// scrape also adds each directed series without its direction: count those only.
+		if !strings.HasPrefix(k, family+"{") || strings.Contains(k, `direction="`) {
+			continue
+		}
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(k, w)
+		}
+		if ok {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// TestAppSourceLabels reads two log groups with different labels from the emulator: each label
+// set has its own series, whose counts are that group's records; a reload that changes one
+// source's labels keeps the other set's counters, and one that changes the label names is refused.
+func TestAppSourceLabels(t *testing.T) {
+	env := newEnv(t)
+	const second = "/aws/vpc/second"
+	put := func(start time.Time, n int, port int) {
+		t.Helper()
+		var events []emulator.InputEvent
+		for i := range n {
+			ts := start.Add(time.Duration(i) * time.Second)
+			events = append(events, emulator.InputEvent{Timestamp: ts.UnixMilli(), Message: fmt.Sprintf(
+				"2 123456789012 eni-bbb 10.1.0.%d 10.1.1.5 5%04d %d 6 10 840 %d %d ACCEPT OK", i, i, port, ts.Unix(), ts.Unix()+60)})
+		}
+		if err := env.emu.PutLogEvents(second, "eni-bbb-all", events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.emu.CreateLogGroup(second); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.emu.CreateLogStream(second, "eni-bbb-all"); err != nil {
+		t.Fatal(err)
+	}
+	put(time.Now().Add(-10*time.Minute).Truncate(time.Minute), 7, 80)
+	extra := func(env2 string) string {
+		return "    labels: {env: prod}\n  - log_group: " + second + "\n    endpoint: " + env.url + "\n    labels: {env: " + env2 + "}\n    log_group_label: true"
+	}
+	path := env.writeConfig(t, "flowd.yml", extra("test"))
+	a := env.newApp(t, path)
+	base := "http://" + a.Addrs()[0].String()
+	stop := run(t, a)
+
+	m := waitFor(t, base, "both groups counted", func(m map[string]float64) bool {
+		return m[`flowd_records_total{status="ok"}`] == 37
+	})
+	prod, test := `env="prod"`, `env="test"`
+	group2 := `log_group_name="` + second + `"`
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"prod flows", sumSeries(m, "flowd_flows_total", prod), float64(env.accepted + env.rejected)},
+		{"prod accepted on 443", sumSeries(m, "flowd_flows_total", prod, `action="accept"`, `port="443"`), float64(env.accepted)},
+		{"prod rejected on eni-aaa", sumSeries(m, "flowd_interface_flows_total", prod, `action="reject"`, `interface_id="eni-aaa"`), float64(env.rejected)},
+		{"prod without log_group_name", sumSeries(m, "flowd_flows_total", prod, `log_group_name=""`), float64(env.accepted + env.rejected)},
+		{"test flows", sumSeries(m, "flowd_flows_total", test, group2), 7},
+		{"test accepted on 80", sumSeries(m, "flowd_flows_total", test, group2, `port="80"`), 7},
+		{"test on eni-bbb", sumSeries(m, "flowd_interface_flows_total", test, `interface_id="eni-bbb"`), 7},
+		{"test on eni-aaa", sumSeries(m, "flowd_interface_flows_total", test, `interface_id="eni-aaa"`), 0},
+		{"prod on eni-bbb", sumSeries(m, "flowd_interface_flows_total", prod, `interface_id="eni-bbb"`), 0},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	// Changing the second source's label value keeps the prod set's counters; the new set
+	// counts only what is read after the reload (the source resumes at its position).
+	env.writeConfig(t, "flowd.yml", extra("staging"))
+	if code, body := post(t, base+"/-/reload"); code != 200 {
+		t.Fatalf("reload = %d %q", code, body)
+	}
+	put(time.Now(), 3, 8080) // events of now: the earlier range is read already
+	m = waitFor(t, base, "the records put after the reload", func(m map[string]float64) bool {
+		return m[`flowd_records_total{status="ok"}`] == 40
+	})
+	if got := sumSeries(m, "flowd_flows_total", prod); got != float64(env.accepted+env.rejected) {
+		t.Errorf("prod flows after the reload = %v, want %v (kept)", got, env.accepted+env.rejected)
+	}
+	if got := sumSeries(m, "flowd_flows_total", `env="staging"`, group2); got != 3 {
+		t.Errorf("staging flows = %v, want the 3 read after the reload", got)
+	}
+	if got := sumSeries(m, "flowd_flows_total", test); got != 0 {
+		t.Errorf("the dropped set still has %v flows", got)
+	}
+
+	// A reload that changes the label names is refused: every family's label names would change.
+	env.writeConfig(t, "flowd.yml", strings.Replace(extra("staging"), "{env: prod}", "{env: prod, team: net}", 1))
+	if code, body := post(t, base+"/-/reload"); code != 500 || !strings.Contains(body, "the source label names ([env log_group_name team], were [env log_group_name])") {
+		t.Errorf("reload with new label names = %d %q", code, body)
+	}
+	stop()
+}
