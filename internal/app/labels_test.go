@@ -2,10 +2,12 @@ package app
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/emulator"
 )
 
@@ -112,4 +114,50 @@ func TestAppSourceLabels(t *testing.T) {
 		t.Errorf("reload with new label names = %d %q", code, body)
 	}
 	stop()
+}
+
+// TestAppSourceLabelsCheckpointRestart checks that each label set's counts survive a restart
+// through the checkpoint (version 3), none moved to another set and none counted twice.
+func TestAppSourceLabelsCheckpointRestart(t *testing.T) {
+	env := newEnv(t)
+	const second = "/aws/vpc/second"
+	if err := env.emu.CreateLogGroup(second); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.emu.CreateLogStream(second, "eni-bbb-all"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-10 * time.Minute).Truncate(time.Minute)
+	var events []emulator.InputEvent
+	for i := range 5 {
+		ts := start.Add(time.Duration(i) * time.Second)
+		events = append(events, emulator.InputEvent{Timestamp: ts.UnixMilli(), Message: fmt.Sprintf(
+			"2 123456789012 eni-bbb 10.1.0.%d 10.1.1.5 5%04d 80 6 10 840 %d %d ACCEPT OK", i, i, ts.Unix(), ts.Unix()+60)})
+	}
+	if err := env.emu.PutLogEvents(second, "eni-bbb-all", events); err != nil {
+		t.Fatal(err)
+	}
+	// The first source has no labels: its set is the checkpoint's unlabelled Aggregate.
+	path := env.writeConfig(t, "checkpoint.yml", "  - log_group: "+second+"\n    endpoint: "+env.url+"\n    labels: {env: test}")
+	a := env.newApp(t, path)
+	stop := run(t, a)
+	waitFor(t, "http://"+a.Addrs()[0].String(), "events read", func(m map[string]float64) bool {
+		return m[`flowd_ingest_events_total{log_group="/aws/vpc/flow-logs"}`] == 32 && m[`flowd_ingest_events_total{log_group="`+second+`"}`] == 5
+	})
+	stop()
+	cp, err := checkpoint.Read(filepath.Join(env.dir, "checkpoint"))
+	if err != nil || cp.Aggregate == nil || len(cp.Labeled) != 1 || cp.Labeled[0].Labels.Key() != "env=test" {
+		t.Fatalf("checkpoint %+v, %v: want the unlabelled set and env=test", cp, err)
+	}
+
+	b := env.newApp(t, path)
+	stop = run(t, b)
+	m := scrape(t, "http://"+b.Addrs()[0].String())
+	stop()
+	if got, want := sumSeries(m, "flowd_flows_total", `env=""`), float64(env.accepted+env.rejected); got != want {
+		t.Errorf("restored unlabelled flows = %v, want %v", got, want)
+	}
+	if got := sumSeries(m, "flowd_flows_total", `env="test"`, `port="80"`); got != 5 {
+		t.Errorf("restored env=test flows = %v, want 5", got)
+	}
 }
