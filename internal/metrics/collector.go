@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ type Collector struct {
 	td    *tgwDescs
 	// now times the scrape; tests fix it so the golden file holds a known duration.
 	now func() time.Time
+	// pairHint and tgwPairHint size the label pair maps of a scrape (series.go).
+	pairHint, tgwPairHint atomic.Int64
 }
 
 // NewCollector returns a Collector over in.
@@ -80,7 +83,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // collectSnapshot sends the families of one snapshot; source are its source label values.
 func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Snapshot, source []string) {
 	d := c.d
-	sc := newScrapeSeries(ch, d.layouts)
+	sc := newScrapeSeries(ch, d.layouts, &c.pairHint)
+	defer sc.done(&c.pairHint)
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
 		sc.send(desc, prometheus.CounterValue, float64(v), labels, source)
 	}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"slices"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -59,11 +60,22 @@ type scrapeSeries struct {
 	ch      chan<- prometheus.Metric
 	layouts layouts
 	pairs   map[pairKey]*dto.LabelPair
+	// slab and pairSlab are carved into series and their pair slices, so that a series costs
+	// no allocation of its own (the registry only reads them, and drops them after the scrape).
+	slab     []series
+	pairSlab []*dto.LabelPair
 }
 
-func newScrapeSeries(ch chan<- prometheus.Metric, ls layouts) *scrapeSeries {
-	return &scrapeSeries{ch: ch, layouts: ls, pairs: make(map[pairKey]*dto.LabelPair, 1024)}
+const slabSize = 512
+
+// newScrapeSeries sizes the pair map for the pairs of the last scrape (hint), so that a scrape
+// at the caps does not grow it step by step.
+func newScrapeSeries(ch chan<- prometheus.Metric, ls layouts, hint *atomic.Int64) *scrapeSeries {
+	return &scrapeSeries{ch: ch, layouts: ls, pairs: make(map[pairKey]*dto.LabelPair, max(64, hint.Load()))}
 }
+
+// done records the number of pairs of this scrape as the next one's hint.
+func (s *scrapeSeries) done(hint *atomic.Int64) { hint.Store(int64(len(s.pairs))) }
 
 // send sends one series of desc: labels then source are its label values in the descriptor's
 // label order (as prometheus.NewConstMetric takes them).
@@ -79,7 +91,11 @@ func (s *scrapeSeries) send(desc *prometheus.Desc, t prometheus.ValueType, v flo
 		s.ch <- m
 		return
 	}
-	pairs := make([]*dto.LabelPair, len(l.names))
+	if len(s.pairSlab) < len(l.names) {
+		s.pairSlab = make([]*dto.LabelPair, slabSize*max(4, len(l.names)))
+	}
+	pairs := s.pairSlab[:len(l.names):len(l.names)]
+	s.pairSlab = s.pairSlab[len(l.names):]
 	for j, i := range l.perm {
 		var value string
 		if i < len(labels) {
@@ -96,7 +112,13 @@ func (s *scrapeSeries) send(desc *prometheus.Desc, t prometheus.ValueType, v flo
 		}
 		pairs[j] = p
 	}
-	s.ch <- &series{desc: desc, pairs: pairs, t: t, v: v}
+	if len(s.slab) == 0 {
+		s.slab = make([]series, slabSize)
+	}
+	m := &s.slab[0]
+	s.slab = s.slab[1:]
+	*m = series{desc: desc, pairs: pairs, t: t, v: v}
+	s.ch <- m
 }
 
 // series is one built series: a const metric with shared, sorted label pairs.

@@ -75,7 +75,8 @@ func directionLabel(d parse.FlowDirection) string {
 // collectTGW sends the transit gateway families of a snapshot, and the attachment fold.
 func (c *Collector) collectTGW(ch chan<- prometheus.Metric, s *aggregate.TGWSnapshot, source []string) {
 	d := c.td
-	sc := newScrapeSeries(ch, d.layouts)
+	sc := newScrapeSeries(ch, d.layouts, &c.tgwPairHint)
+	defer sc.done(&c.tgwPairHint)
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
 		sc.send(desc, prometheus.CounterValue, float64(v), labels, source)
 	}
