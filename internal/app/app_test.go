@@ -240,9 +240,10 @@ func TestAppServesCountsReloadsAndStops(t *testing.T) {
 	base := "http://" + a.Addrs()[0].String()
 	stop := run(t, a)
 
-	m := waitFor(t, base, "all records counted", func(m map[string]float64) bool {
+	waitFor(t, base, "all records counted", func(m map[string]float64) bool {
 		return m[`flowd_records_total{status="ok"}`] == 30
 	})
+	m := scrapeCounted(t, base)
 	checks := map[string]float64{
 		`flowd_flows_total{action="accept",port="443",protocol="tcp"}`:        float64(env.accepted),
 		`flowd_flows_total{action="reject",port="443",protocol="tcp"}`:        float64(env.rejected),
