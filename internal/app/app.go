@@ -19,7 +19,6 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
@@ -66,19 +65,21 @@ type App struct {
 	log     *zap.Logger
 	clock   ingest.Clock
 	clients ingest.ClientFactory
-	agg     *aggregate.Aggregator
 	srv     *web.Server
 	workers int
 	inv     *inventories // nil without inventories
 
-	cfg     atomic.Pointer[config.Config]
-	src     atomic.Pointer[source]
+	cfg atomic.Pointer[config.Config]
+	src atomic.Pointer[source]
+	// formats routes each batch's source to its formats and its label set's aggregator.
 	formats atomic.Pointer[formatTable]
-	queue   chan ingest.Batch
+	// labelNames are the source label names of every traffic family, fixed for the App's life.
+	labelNames []string
+	queue      chan ingest.Batch
 
 	// published is the snapshot the collector serves when checkpoints are on: the one
 	// captured with the last checkpoint written.
-	published       atomic.Pointer[aggregate.Snapshot]
+	published       atomic.Pointer[snapshots]
 	publishedCounts atomic.Pointer[recordCounts]
 
 	counts        counters
@@ -148,13 +149,10 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	a.reloadOK.Store(true)
 	a.reloadTime.Store(a.clock.Now().UnixMilli())
 
-	var err error
-	if a.agg, err = aggregate.New(cfg.Aggregate, a.clock); err != nil {
-		return nil, fmt.Errorf("aggregator: %w", err)
-	}
-	table, err := newFormatTable(cfg.Sources)
+	a.labelNames = config.LabelNames(config.LabelSets(cfg.Sources))
+	table, err := a.newRoutes(cfg.Sources, nil)
 	if err != nil {
-		return nil, fmt.Errorf("log formats: %w", err)
+		return nil, err
 	}
 	warnFormats(logger.Named("parse"), cfg.Sources)
 	a.formats.Store(table)

@@ -240,9 +240,10 @@ func TestAppServesCountsReloadsAndStops(t *testing.T) {
 	base := "http://" + a.Addrs()[0].String()
 	stop := run(t, a)
 
-	m := waitFor(t, base, "all records counted", func(m map[string]float64) bool {
+	waitFor(t, base, "all records counted", func(m map[string]float64) bool {
 		return m[`flowd_records_total{status="ok"}`] == 30
 	})
+	m := scrapeCounted(t, base)
 	checks := map[string]float64{
 		`flowd_flows_total{action="accept",port="443",protocol="tcp"}`:        float64(env.accepted),
 		`flowd_flows_total{action="reject",port="443",protocol="tcp"}`:        float64(env.rejected),
@@ -368,7 +369,7 @@ func scrape2(t *testing.T, a *App) map[string]float64 {
 		t.Fatal("nothing published")
 	}
 	out := map[string]float64{}
-	for _, p := range s.Ports {
+	for _, p := range s.primary.Ports {
 		act := "accept"
 		if p.Action == 2 {
 			act = "reject"

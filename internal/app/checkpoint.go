@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"go.uber.org/zap"
 
@@ -25,10 +26,7 @@ func (a *App) restore(src ingest.Source, path string) {
 	default:
 		src.Restore(st.Sources)
 		a.log.Info("resuming from checkpoint", zap.String("path", path), zap.Time("written", st.Written), zap.Int("sources", len(st.Sources)))
-		err := errors.New("no aggregator state")
-		if st.Aggregate != nil {
-			err = a.agg.Restore(st.Aggregate)
-		}
+		err := a.restoreSets(st, path)
 		if err == nil {
 			a.counts.seed(st.Records)
 		} else {
@@ -39,7 +37,37 @@ func (a *App) restore(src ingest.Source, path string) {
 	}
 	rc := a.counts.load()
 	a.publishedCounts.Store(&rc)
-	a.published.Store(a.agg.Snapshot())
+	a.published.Store(a.sets().snapshots())
+}
+
+// restoreSets restores each label set's aggregator from the checkpoint: the set without labels
+// from Aggregate (all a version 2 file has), the others from Labeled by their labels. States
+// of sets no longer configured are dropped (logged); a configured set the file lacks starts
+// from zero. The error names the sets whose state could not be restored.
+func (a *App) restoreSets(st *checkpoint.State, path string) error {
+	sets := a.sets()
+	if st.Aggregate == nil && len(st.Labeled) == 0 {
+		return errors.New("no aggregator state")
+	}
+	states := map[string]*aggregate.State{}
+	if st.Aggregate != nil {
+		states[""] = st.Aggregate
+	}
+	for _, l := range st.Labeled {
+		states[l.Labels.Key()] = l.State
+	}
+	var errs []error
+	for key, s := range states {
+		ls := sets.byKey[key]
+		if ls == nil {
+			a.log.Warn("checkpoint holds the counts of a label set no source has now; dropped", zap.String("path", path), zap.String("labels", key))
+			continue
+		}
+		if err := ls.agg.Restore(s); err != nil {
+			errs = append(errs, fmt.Errorf("label set %q: %w", key, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // checkpointLoop writes a checkpoint every interval until ctx ends (the final one is written
@@ -66,15 +94,22 @@ func (a *App) saveCheckpoint(ctx context.Context) error {
 	defer a.ckptMu.Unlock()
 	src := a.currentSource()
 	var (
-		snap *aggregate.Snapshot
-		rc   recordCounts
+		snaps *snapshots
+		rc    recordCounts
 	)
 	err := a.ckpt.Save(ctx, func(ctx context.Context) (*checkpoint.State, error) {
 		var st *checkpoint.State
 		err := src.Checkpoint(ctx, func(states []ingest.SourceState) error {
 			rc = a.counts.load()
-			st = &checkpoint.State{Sources: states, Aggregate: a.agg.State(), Records: rc}
-			snap = a.agg.Snapshot()
+			st = &checkpoint.State{Sources: states, Records: rc}
+			for _, ls := range a.sets().list {
+				if len(ls.labels) == 0 {
+					st.Aggregate = ls.agg.State()
+				} else {
+					st.Labeled = append(st.Labeled, checkpoint.LabeledAggregate{Labels: ls.labels, State: ls.agg.State()})
+				}
+			}
+			snaps = a.sets().snapshots()
 			return nil
 		})
 		return st, err
@@ -82,7 +117,7 @@ func (a *App) saveCheckpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.published.Store(snap)
+	a.published.Store(snaps)
 	a.publishedCounts.Store(&rc)
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
-	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
@@ -83,8 +82,8 @@ func TestRestoreVersion1Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := nb[11]; v != 2 {
-		t.Errorf("rewritten checkpoint version = %d, want 2", v)
+	if v := nb[11]; v != 3 {
+		t.Errorf("rewritten checkpoint version = %d, want 3", v)
 	}
 	st, err := checkpoint.Read(ckpt)
 	if err != nil || st.Records.OK != 30 || st.Aggregate == nil || len(st.Sources) != 1 {
@@ -167,16 +166,17 @@ func TestCheckpointLoopVirtualTime(t *testing.T) {
 		}
 		clock := ingest.SystemClock{} // the bubble's virtual clock
 		log := zaptest.NewLogger(t)
-		agg, err := aggregate.New(cfg.Aggregate, clock)
-		if err != nil {
-			t.Fatal(err)
-		}
 		src, err := ingest.New(cfg.IngestOptions, ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }), clock, log)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := &App{log: log, clock: clock, agg: agg, ckpt: checkpoint.NewWriter(path, time.Now)}
+		a := &App{log: log, clock: clock, ckpt: checkpoint.NewWriter(path, time.Now)}
 		a.cfg.Store(cfg)
+		table, err := a.newRoutes(cfg.Sources, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.formats.Store(table)
 		a.src.Store(&source{src})
 
 		ctx, cancel := context.WithCancel(t.Context())

@@ -14,17 +14,26 @@ import (
 // group (name or ARN), plus "#prefix" for a stream prefix; groups found by discovery carry the
 // discovered name, so discovery sources are matched by prefix.
 type formatTable struct {
-	exact    map[string]*parse.Matcher
+	exact    map[string]route
 	prefixes []prefixFormats // longest prefix first
+	// sets are the aggregators of the label sets the routes name (set by the app before the
+	// table is stored, so a worker sees a table and its aggregators together).
+	sets *labelSets
+}
+
+// route is what a source's records go through: its formats, and the key of its label set.
+type route struct {
+	m   *parse.Matcher
+	key string
 }
 
 type prefixFormats struct {
 	prefix, streamSuffix string
-	m                    *parse.Matcher
+	route
 }
 
 func newFormatTable(sources []config.Source) (*formatTable, error) {
-	t := &formatTable{exact: make(map[string]*parse.Matcher)}
+	t := &formatTable{exact: make(map[string]route)}
 	for _, s := range sources {
 		if s.Discover != "" {
 			continue // its groups arrive as sources of their own once discovered
@@ -37,13 +46,14 @@ func newFormatTable(sources []config.Source) (*formatTable, error) {
 		if s.LogStreamPrefix != "" {
 			suffix = "#" + s.LogStreamPrefix
 		}
+		r := route{m: m, key: s.Labels.Key()}
 		switch {
 		case s.LogGroup != "":
-			t.exact[s.LogGroup+suffix] = m
+			t.exact[s.LogGroup+suffix] = r
 		case s.LogGroupARN != "":
-			t.exact[s.LogGroupARN+suffix] = m
+			t.exact[s.LogGroupARN+suffix] = r
 		default:
-			t.prefixes = append(t.prefixes, prefixFormats{prefix: s.LogGroupPrefix, streamSuffix: suffix, m: m})
+			t.prefixes = append(t.prefixes, prefixFormats{prefix: s.LogGroupPrefix, streamSuffix: suffix, route: r})
 		}
 	}
 	sort.SliceStable(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].prefix) > len(t.prefixes[j].prefix) })
@@ -51,9 +61,13 @@ func newFormatTable(sources []config.Source) (*formatTable, error) {
 }
 
 // lookup returns the matcher of a source name, or nil if no configured source produces it.
-func (t *formatTable) lookup(source string) *parse.Matcher {
-	if m, ok := t.exact[source]; ok {
-		return m
+func (t *formatTable) lookup(source string) *parse.Matcher { return t.lookupRoute(source).m }
+
+// lookupRoute returns the route of a source name (a nil matcher if no configured source
+// produces it).
+func (t *formatTable) lookupRoute(source string) route {
+	if r, ok := t.exact[source]; ok {
+		return r
 	}
 	for _, p := range t.prefixes {
 		group := source
@@ -66,10 +80,10 @@ func (t *formatTable) lookup(source string) *parse.Matcher {
 			continue
 		}
 		if strings.HasPrefix(group, p.prefix) {
-			return p.m
+			return p.route
 		}
 	}
-	return nil
+	return route{}
 }
 
 // warnFormats logs the warnings of every configured format (a misspelled field, a format that

@@ -136,7 +136,7 @@ func (a *App) restartWithDiscovered(ctx context.Context, discovered []config.Sou
 	a.reloadMu.Lock() // a reload and a discovery never build a source at the same time
 	defer a.reloadMu.Unlock()
 	cfg := a.cfg.Load().WithSources(discovered)
-	table, err := newFormatTable(cfg.Sources)
+	table, err := a.newRoutes(cfg.Sources, a.sets())
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (s *inventories) discoveredSources(configured []config.Source, log *zap.Log
 // are the groups left out because a configured source reads them.
 func discoveredFrom(rule config.InventoryRule, snap *inventory.Snapshot, configured []config.Source, log *zap.Logger) (out []config.Source, overlaps []string) {
 	for _, g := range snap.LogGroups() {
-		base := config.Source{LogGroup: g.Name, Region: rule.AWS.Region, RoleARN: rule.AWS.RoleARN, ExternalID: rule.AWS.ExternalID, Endpoint: rule.LogsEndpoint}
+		base := config.Source{LogGroup: g.Name, Region: rule.AWS.Region, RoleARN: rule.AWS.RoleARN, ExternalID: rule.AWS.ExternalID, Endpoint: rule.LogsEndpoint, Labels: rule.Labels}
 		if readByConfigured(configured, base) {
 			overlaps = append(overlaps, g.Name)
 			continue

@@ -20,6 +20,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/inventory"
 	"github.com/flowd-dev/flowd/internal/parse"
+	"github.com/flowd-dev/flowd/internal/sourcelabel"
 )
 
 // A discover: flow_logs source finds the group and its exact format through the EC2 emulator,
@@ -110,7 +111,8 @@ workers: 2
 // left out.
 func TestDiscoveredFrom(t *testing.T) {
 	t.Parallel()
-	rule := config.InventoryRule{Name: "us-east-1", AWS: ingest.AWSSpec{Region: "us-east-1"}, Discover: true, LogsEndpoint: "http://logs"}
+	rule := config.InventoryRule{Name: "us-east-1", AWS: ingest.AWSSpec{Region: "us-east-1"}, Discover: true, LogsEndpoint: "http://logs",
+		Labels: sourcelabel.Set{{Name: "env", Value: "prod"}}}
 	ifaces := []inventory.Interface{{ID: "eni-1", SubnetID: "subnet-1", VPCID: "vpc-1"}, {ID: "eni-2", SubnetID: "subnet-2", VPCID: "vpc-1"}}
 	fl := func(id, res, group, format string) inventory.FlowLog {
 		return inventory.FlowLog{ID: id, ResourceID: res, DestinationType: "cloud-watch-logs", LogGroup: group, Format: format}
@@ -126,8 +128,8 @@ func TestDiscoveredFrom(t *testing.T) {
 	out, overlaps := discoveredFrom(rule, snap, configured, zaptest.NewLogger(t))
 	got := map[string][]string{}
 	for _, s := range out {
-		if s.Region != "us-east-1" || s.Endpoint != "http://logs" {
-			t.Errorf("source %+v lost the rule's place", s)
+		if s.Region != "us-east-1" || s.Endpoint != "http://logs" || s.Labels.Key() != "env=prod" {
+			t.Errorf("source %+v lost the rule's place or labels", s)
 		}
 		got[s.LogGroup+"#"+s.LogStreamPrefix] = s.FormatSpecs
 	}

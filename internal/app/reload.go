@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -58,6 +59,9 @@ func (a *App) reload(ctx context.Context) error {
 	if !reflect.DeepEqual(old.Inventory, cfg.Inventory) || !reflect.DeepEqual(old.Inventories, cfg.Inventories) {
 		fixed = append(fixed, "inventory (or the discover sources)")
 	}
+	if names := config.LabelNames(config.LabelSets(cfg.Sources)); !slices.Equal(names, a.labelNames) {
+		fixed = append(fixed, fmt.Sprintf("the source label names (%v, were %v)", names, a.labelNames))
+	}
 	if len(fixed) > 0 {
 		return fmt.Errorf("%s changed: restart flowd to apply (or revert)", strings.Join(fixed, ", "))
 	}
@@ -76,7 +80,7 @@ func (a *App) reload(ctx context.Context) error {
 		return nil
 	}
 	run := a.withDiscovered(cfg)
-	table, err := newFormatTable(run.Sources)
+	table, err := a.newRoutes(run.Sources, a.sets())
 	if err != nil {
 		return err
 	}

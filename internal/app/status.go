@@ -13,14 +13,18 @@ import (
 
 // metricInputs connects the collector to the live state.
 func (a *App) metricInputs() metrics.Inputs {
-	snapshot := a.agg.Snapshot
+	snaps := func() *snapshots { return a.sets().snapshots() }
+	primary := func() *aggregate.Snapshot { return a.sets().primary().agg.Snapshot() }
 	records := func() recordCounts { return a.counts.load() }
 	if a.cfg.Load().Checkpoint.Path != "" {
-		snapshot = a.published.Load
+		snaps = a.published.Load
+		primary = func() *aggregate.Snapshot { return a.published.Load().primary }
 		records = func() recordCounts { return *a.publishedCounts.Load() }
 	}
-	return metrics.Inputs{
-		Snapshot: func() *aggregate.Snapshot { return snapshot() },
+	in := metrics.Inputs{
+		// The live view and the inventory's top addresses read one set: the one without
+		// labels, else the first.
+		Snapshot: primary,
 		Ingest:   func() ingest.Stats { return a.currentSource().Stats() },
 		Pipeline: func() metrics.PipelineStats {
 			s := pipelineStats(records())
@@ -39,6 +43,12 @@ func (a *App) metricInputs() metrics.Inputs {
 			return metrics.CheckpointStats{Enabled: true, LastSuccess: st.LastSuccess, Failures: st.Failures, Bytes: st.Bytes}
 		},
 	}
+	if len(a.labelNames) > 0 {
+		// Without labels the single set is published as Snapshot, as before labels existed.
+		in.SourceLabels = a.labelNames
+		in.Snapshots = func() []metrics.LabeledSnapshot { return snaps().all }
+	}
+	return in
 }
 
 // ready reports whether at least one source has had a successful FilterLogEvents call, and

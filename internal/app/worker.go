@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -22,12 +23,18 @@ type worker struct {
 	a     *App
 	recs  []parse.Record
 	table *formatTable
-	cache map[string]*parse.Matcher
+	cache map[string]workerRoute
+}
+
+// workerRoute is a source's matcher and the aggregator of its label set.
+type workerRoute struct {
+	m   *parse.Matcher
+	agg *aggregate.Aggregator
 }
 
 // runWorker parses batches until the queue is closed and drained.
 func (a *App) runWorker(queue <-chan ingest.Batch) {
-	w := &worker{a: a, recs: make([]parse.Record, chunkRecords), cache: make(map[string]*parse.Matcher)}
+	w := &worker{a: a, recs: make([]parse.Record, chunkRecords), cache: make(map[string]workerRoute)}
 	for b := range queue {
 		w.handle(b)
 	}
@@ -48,23 +55,32 @@ func (w *worker) handle(b ingest.Batch) {
 	w.process(b)
 }
 
-func (w *worker) matcher(source string) *parse.Matcher {
+func (w *worker) route(source string) workerRoute {
 	if t := w.a.formats.Load(); t != w.table {
 		w.table = t
 		clear(w.cache)
 	}
-	m, ok := w.cache[source]
+	r, ok := w.cache[source]
 	if !ok {
-		m = w.table.lookup(source)
-		w.cache[source] = m
+		tr := w.table.lookupRoute(source)
+		r.m = tr.m
+		if ls := w.table.sets.byKey[tr.key]; ls != nil {
+			r.agg = ls.agg
+		} else if r.m != nil {
+			// Every route's set is built with the table, so this is a bug: count the records as
+			// unmatched (and say why) rather than lose them silently.
+			w.a.log.Error("source routes to a label set without aggregator; its records count as unmatched", zap.String("source", source), zap.String("labels", tr.key))
+			r.m = nil
+		}
+		w.cache[source] = r
 	}
-	return m
+	return r
 }
 
 func (w *worker) process(b ingest.Batch) {
 	var c batchCounts
-	m := w.matcher(b.Source)
-	agg := w.a.agg
+	r := w.route(b.Source)
+	m, agg := r.m, r.agg
 	n := 0
 	for i := range b.Events {
 		line := b.Events[i].Message

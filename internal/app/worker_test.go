@@ -61,13 +61,15 @@ func TestFormatTableLookup(t *testing.T) {
 func newWorkerApp(t *testing.T, agg *aggregate.Aggregator) *App {
 	t.Helper()
 	log := zaptest.NewLogger(t)
-	a := &App{log: log, agg: agg}
+	a := &App{log: log}
 	a.malformedWarn = newWarnLimiter(log, "malformed", 0)
 	a.unmatchedWarn = newWarnLimiter(log, "unmatched", 0)
 	table, err := newFormatTable([]config.Source{{LogGroup: "g", Formats: []*parse.Format{parse.MustCompile(parse.DefaultFormat)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ls := &labelSet{agg: agg}
+	table.sets = &labelSets{list: []*labelSet{ls}, byKey: map[string]*labelSet{"": ls}}
 	a.formats.Store(table)
 	return a
 }
@@ -97,7 +99,7 @@ func TestWorkerCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newWorkerApp(t, agg)
-	w := &worker{a: a, recs: make([]parse.Record, 2), cache: map[string]*parse.Matcher{}} // 2: chunks are flushed mid-batch
+	w := &worker{a: a, recs: make([]parse.Record, 2), cache: map[string]workerRoute{}} // 2: chunks are flushed mid-batch
 	w.handle(batchOf("g", workerLines))
 	w.handle(batchOf("unknown-source", workerLines[:2]))
 	s := pipelineStats(a.counts.load())
@@ -126,7 +128,7 @@ func TestWorkerCounts(t *testing.T) {
 func TestWorkerRecoversPanic(t *testing.T) {
 	t.Parallel()
 	a := newWorkerApp(t, nil) // a nil aggregator panics on the first record
-	w := &worker{a: a, recs: make([]parse.Record, 1), cache: map[string]*parse.Matcher{}}
+	w := &worker{a: a, recs: make([]parse.Record, 1), cache: map[string]workerRoute{}}
 	acks := 0
 	for range 2 {
 		b := batchOf("g", workerLines[:1])

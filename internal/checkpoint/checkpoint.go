@@ -5,9 +5,10 @@
 // else encodes any part of it.
 //
 // File layout: magic "FLOWDCKP" (8 bytes), version (uint32), CRC-32C of the payload (uint32),
-// payload length (uint64), payload; big-endian. Version 2's payload is one gob of wireV2.
-// Version 1 (written before December 2026) held the sources in ingest's gob with the app's state
-// as a gob inside it; Unmarshal still reads it.
+// payload length (uint64), payload; big-endian. Version 3's payload is one gob of wireV3: version
+// 2's and the states of the aggregators of labelled sources (sources[].labels). Version 2 (one
+// aggregator) restores into the set without labels; version 1 (written before December 2026)
+// held the sources in ingest's gob with the app's state as a gob inside it. Unmarshal reads all.
 package checkpoint
 
 import (
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/sourcelabel"
 )
 
 // State is everything needed to resume without loss or double counting.
@@ -27,10 +29,19 @@ type State struct {
 	Written time.Time
 	// Sources is each source's resumable state, sorted by Name.
 	Sources []Source
-	// Aggregate is the aggregator's state at the same cut; nil when there is no consumer state.
+	// Aggregate is the state of the aggregator of the sources without labels at the same cut;
+	// nil when there is no consumer state or no such source.
 	Aggregate *aggregate.State
+	// Labeled are the states of the aggregators of each other label set, at the same cut.
+	Labeled []LabeledAggregate
 	// Records are the records by fate at the same cut.
 	Records Records
+}
+
+// LabeledAggregate is the state of the aggregator of one set of source labels.
+type LabeledAggregate struct {
+	Labels sourcelabel.Set
+	State  *aggregate.State
 }
 
 // Source is one source's resumable state. For a polled source (CloudWatch FilterLogEvents)
@@ -66,6 +77,7 @@ const (
 	magic     = "FLOWDCKP"
 	version1  = 1
 	version2  = 2
+	version3  = 3
 	headerLen = 8 + 4 + 4 + 8
 )
 
@@ -77,6 +89,15 @@ type wireV2 struct {
 	WrittenUnixMilli int64
 	Sources          []wireSource
 	Aggregate        *aggregate.State
+	Records          Records
+}
+
+// wireV3 is version 3's payload: wireV2's fields and the labelled aggregators.
+type wireV3 struct {
+	WrittenUnixMilli int64
+	Sources          []wireSource
+	Aggregate        *aggregate.State
+	Labeled          []LabeledAggregate
 	Records          Records
 }
 
@@ -128,7 +149,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Marshal encodes st in the current version with a checksum.
 func Marshal(st *State) ([]byte, error) {
-	w := wireV2{WrittenUnixMilli: st.Written.UnixMilli(), Aggregate: st.Aggregate, Records: st.Records}
+	w := wireV3{WrittenUnixMilli: st.Written.UnixMilli(), Aggregate: st.Aggregate, Labeled: st.Labeled, Records: st.Records}
 	for _, s := range st.Sources {
 		ws := wireSource{Name: s.Name, Width: s.Width, Lags: s.Lags, Positions: s.Positions, Data: s.Data}
 		for _, sl := range s.Slices {
@@ -148,7 +169,7 @@ func Marshal(st *State) ([]byte, error) {
 	b := buf.Bytes()
 	payload := b[headerLen:]
 	copy(b, magic)
-	binary.BigEndian.PutUint32(b[8:], version2)
+	binary.BigEndian.PutUint32(b[8:], version3)
 	binary.BigEndian.PutUint32(b[12:], crc32.Checksum(payload, castagnoli))
 	binary.BigEndian.PutUint64(b[16:], uint64(len(payload)))
 	return b, nil
@@ -160,8 +181,8 @@ func Unmarshal(b []byte) (*State, error) {
 		return nil, &Error{Reason: "not a flowd checkpoint (bad magic or truncated header)"}
 	}
 	v := binary.BigEndian.Uint32(b[8:])
-	if v != version1 && v != version2 {
-		return nil, &Error{Reason: fmt.Sprintf("unsupported version %d (this flowd reads %d and %d)", v, version1, version2)}
+	if v < version1 || v > version3 {
+		return nil, &Error{Reason: fmt.Sprintf("unsupported version %d (this flowd reads %d to %d)", v, version1, version3)}
 	}
 	n := binary.BigEndian.Uint64(b[16:])
 	payload := b[headerLen:]
@@ -189,13 +210,25 @@ func Unmarshal(b []byte) (*State, error) {
 			}
 			st.Aggregate, st.Records = c.Aggregate, c.Records
 		}
-	} else {
+	} else if v == version2 {
 		var w wireV2
 		if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&w); err != nil {
 			return nil, &Error{Reason: "undecodable payload", Err: err}
 		}
 		written, sources = w.WrittenUnixMilli, w.Sources
 		st.Aggregate, st.Records = w.Aggregate, w.Records
+	} else {
+		var w wireV3
+		if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&w); err != nil {
+			return nil, &Error{Reason: "undecodable payload", Err: err}
+		}
+		written, sources = w.WrittenUnixMilli, w.Sources
+		st.Aggregate, st.Labeled, st.Records = w.Aggregate, w.Labeled, w.Records
+		for i, l := range st.Labeled {
+			if len(l.Labels) == 0 || l.State == nil {
+				return nil, &Error{Reason: fmt.Sprintf("labelled aggregator %d without labels or state", i)}
+			}
+		}
 	}
 	st.Written = time.UnixMilli(written)
 	for _, ws := range sources {

@@ -16,7 +16,7 @@ func TestLoadBadConfigs(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, ec2_endpoint, endpoint, external_id, log_format, log_formats, log_group, log_group_arn, log_group_prefix, log_stream_prefix, region, role_arn)`},
+		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, ec2_endpoint, endpoint, external_id, labels, log_format, log_formats, log_group, log_group_arn, log_group_label, log_group_prefix, log_stream_prefix, region, role_arn)`},
 		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, inventory, sources, workers)`},
 		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
 		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
@@ -77,6 +77,9 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"discover-twice.yml", `sources[1]: discovers the same flow logs as sources[0]: their records would be counted twice; remove one`},
 		{"ec2-endpoint-without-discover.yml", `sources[0].ec2_endpoint: is only used by discover: flow_logs sources (and inventory.names): remove it, or set discover`},
 		{"inventory.yml", "inventory.refresh_interval: must be at least 1s (e.g. 5m), got 0s\ninventory.max_interfaces: must be between 1 and 1000000, got 0\ninventory.requests_per_second: must be > 0 and ≤ 100 (EC2's bucket refills 20/s per action, shared with every other tool), got 500"},
+		{"labels-bad-name.yml", "sources[0].labels: \"env-x\" is not a Prometheus label name (letters, digits and _, not starting with a digit)\nsources[0].labels: \"log_group_name\" is set by log_group_label: true; choose another name\nsources[0].labels: \"port\" is a label of flowd's own metrics or a Prometheus target label; choose another name\nsources[0].labels.team: empty value, which Prometheus reads as no label: give a value or remove it"},
+		{"labels-log-group-label-on-prefix.yml", "sources[0].log_group_label: only for a log_group or log_group_arn source: on a discovery rule every group found would add a label set, without bound; use labels instead\nsources[1].log_group_label: only for a log_group or log_group_arn source: on a discovery rule every group found would add a label set, without bound; use labels instead"},
+		{"labels-too-many-sets.yml", "sources: 17 distinct label sets (labels and log_group_label), more than 16: each set has its own aggregator and a full set of traffic series; give sources the same labels"},
 		{"several-problems.yml", "sources[0].log_format: flow log format: token 2 \"${version}\": duplicate field\nsources[1]: set one of log_group, log_group_arn or log_group_prefix\ningest.queue_size: must be ≥ 1 batch, got 0\naggregate.top_k: must be between 1 and 1000, got -1"},
 	}
 	covered := map[string]bool{}
@@ -254,5 +257,32 @@ func TestEarlyPassesNone(t *testing.T) {
 	}
 	if cfg.Ingest.EarlyPasses == nil || len(cfg.Ingest.EarlyPasses) != 0 {
 		t.Errorf("early_passes = %#v, want an empty non-nil slice", cfg.Ingest.EarlyPasses)
+	}
+}
+
+// TestSourceLabels checks the runtime form of labels and log_group_label: one set per distinct
+// label set, the log group as log_group_name, a discover rule's labels on its inventory rule.
+func TestSourceLabels(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadFile(filepath.Join("testdata", "good", "labels.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, s := range cfg.Sources {
+		got = append(got, s.Labels.Key())
+	}
+	want := []string{"env=prod\x00log_group_name=/aws/vpc/prod\x00team=net", "env=prod\x00team=net", "env=staging", "env=discovered"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("label sets %q, want %q", got, want)
+	}
+	if n := len(LabelSets(cfg.Sources)); n != 4 {
+		t.Errorf("%d distinct sets, want 4", n)
+	}
+	if names := LabelNames(LabelSets(cfg.Sources)); !reflect.DeepEqual(names, []string{"env", "log_group_name", "team"}) {
+		t.Errorf("label names %q", names)
+	}
+	if len(cfg.Inventories) != 1 || cfg.Inventories[0].Labels.Key() != "env=discovered" {
+		t.Errorf("inventory rules %+v, want the discover source's labels", cfg.Inventories)
 	}
 }

@@ -53,6 +53,10 @@ type SourceFile struct {
 	Discover string `yaml:"discover,omitempty"`
 	// EC2Endpoint is the EC2 endpoint of the inventory (the emulator's); "" = the SDK's.
 	EC2Endpoint string `yaml:"ec2_endpoint,omitempty"`
+	// Labels are static labels added to every traffic family of this source's records.
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// LogGroupLabel adds the log group as the label log_group_name (fixed groups only).
+	LogGroupLabel bool `yaml:"log_group_label,omitempty"`
 }
 
 // IngestFile is the ingest section.

@@ -1,12 +1,14 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/flowd-dev/flowd/internal/ingest"
 
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/parse"
+	"github.com/flowd-dev/flowd/internal/sourcelabel"
 )
 
 // Config is the validated runtime form of a File.
@@ -46,6 +48,9 @@ type Source struct {
 	// (then the log group fields and formats are empty); EC2Endpoint is the inventory's endpoint.
 	Discover    string
 	EC2Endpoint string
+	// Labels are the source's static labels, log_group_name included when log_group_label is
+	// set; nil without labels. Sources with equal sets share one aggregator.
+	Labels sourcelabel.Set
 }
 
 // DiscoverFlowLogs is the one discovery kind of sources[].discover.
@@ -68,6 +73,8 @@ type InventoryRule struct {
 	Discover bool
 	// LogsEndpoint is the CloudWatch Logs endpoint discovered groups are read through.
 	LogsEndpoint string
+	// Labels are the static labels of the discover source, given to every group it finds.
+	Labels sourcelabel.Set
 }
 
 // Name is the log group name, ARN or prefix this source reads: the log_group label of its metrics.
@@ -179,4 +186,34 @@ func (c *Config) WithSources(extra []Source) *Config {
 	out.Sources = append(append([]Source(nil), c.Sources...), extra...)
 	out.IngestOptions = ingestOptions(out.Sources, out.Ingest)
 	return &out
+}
+
+// LabelSets returns the distinct label sets of sources, in the order of their first source
+// (the empty set too when a source has no labels).
+func LabelSets(sources []Source) []sourcelabel.Set {
+	var out []sourcelabel.Set
+	seen := map[string]bool{}
+	for _, s := range sources {
+		if k := s.Labels.Key(); !seen[k] {
+			seen[k] = true
+			out = append(out, s.Labels)
+		}
+	}
+	return out
+}
+
+// LabelNames returns the sorted union of the label names of sets.
+func LabelNames(sets []sourcelabel.Set) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, set := range sets {
+		for _, l := range set {
+			if !seen[l.Name] {
+				seen[l.Name] = true
+				out = append(out, l.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

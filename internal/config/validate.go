@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/aggregate"
 	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/parse"
+	"github.com/flowd-dev/flowd/internal/sourcelabel"
 )
 
 // Bounds that keep memory, API calls and time arithmetic sane (every sum of them fits an int64
@@ -88,6 +90,7 @@ func validateSources(p *problems, files []SourceFile) []Source {
 			ExternalID: sf.ExternalID, Endpoint: sf.Endpoint,
 		}
 		s.Discover, s.EC2Endpoint = sf.Discover, sf.EC2Endpoint
+		s.Labels = validateLabels(p, path, sf)
 		n := 0
 		for _, v := range []string{sf.LogGroup, sf.LogGroupARN, sf.LogGroupPrefix} {
 			if v != "" {
@@ -147,7 +150,39 @@ func validateSources(p *problems, files []SourceFile) []Source {
 		out = append(out, s)
 	}
 	checkOverlaps(p, out)
+	if sets := LabelSets(out); len(sets) > sourcelabel.MaxSets {
+		p.add("sources", "%d distinct label sets (labels and log_group_label), more than %d: each set has its own aggregator and a full set of traffic series; give sources the same labels", len(sets), sourcelabel.MaxSets)
+	}
 	return out
+}
+
+// validateLabels checks a source's labels and log_group_label and returns its label set.
+func validateLabels(p *problems, path string, sf SourceFile) sourcelabel.Set {
+	names := make([]string, 0, len(sf.Labels))
+	for n := range sf.Labels {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := sourcelabel.Check(n); err != nil {
+			p.add(path+".labels", "%v", err)
+		} else if sf.Labels[n] == "" {
+			p.add(path+".labels."+n, "empty value, which Prometheus reads as no label: give a value or remove it")
+		}
+	}
+	m := maps.Clone(sf.Labels)
+	if sf.LogGroupLabel {
+		switch {
+		case sf.Discover != "" || sf.LogGroupPrefix != "":
+			p.add(path+".log_group_label", "only for a log_group or log_group_arn source: on a discovery rule every group found would add a label set, without bound; use labels instead")
+		default:
+			if m == nil {
+				m = map[string]string{}
+			}
+			m[sourcelabel.LogGroupLabel] = sf.LogGroup + sf.LogGroupARN
+		}
+	}
+	return sourcelabel.FromMap(m)
 }
 
 // groupRef is what identifies the log groups a source reads, for finding two sources that would
@@ -281,6 +316,7 @@ func validateInventory(p *problems, f InventoryFile, sources []Source) (Inventor
 		if s.Discover != "" {
 			rules[i].Discover = true
 			rules[i].LogsEndpoint = s.Endpoint
+			rules[i].Labels = s.Labels
 		}
 	}
 	return in, rules

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ type Collector struct {
 	td    *tgwDescs
 	// now times the scrape; tests fix it so the golden file holds a known duration.
 	now func() time.Time
+	// pairHint and tgwPairHint size the label pair maps of a scrape (series.go).
+	pairHint, tgwPairHint atomic.Int64
 }
 
 // NewCollector returns a Collector over in.
@@ -80,11 +83,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // collectSnapshot sends the families of one snapshot; source are its source label values.
 func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Snapshot, source []string) {
 	d := c.d
+	sc := newScrapeSeries(ch, d.layouts, &c.pairHint)
+	defer sc.done(&c.pairHint)
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), append(labels[:len(labels):len(labels)], source...)...)
+		sc.send(desc, prometheus.CounterValue, float64(v), labels, source)
 	}
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, append(labels[:len(labels):len(labels)], source...)...)
+		sc.send(desc, prometheus.GaugeValue, v, labels, source)
 	}
 	// The big counter families are sent in the order the registry sorts them into (by label
 	// values, in label name order), so its sort finds them sorted and costs a linear pass.
@@ -166,7 +171,7 @@ func (c *Collector) collectSnapshot(ch chan<- prometheus.Metric, s *aggregate.Sn
 	gauge(d.watermark, UnixSeconds(s.Watermark))
 	for _, w := range s.Windows {
 		win := WindowLabel(w.Width)
-		c.collectWindowPorts(ch, win, w.Ports, source)
+		c.collectWindowPorts(sc, win, w.Ports, source)
 		for _, t := range w.TopTalkers {
 			gauge(d.topTalker, float64(t.Bytes), win, t.Src.String(), t.Dst.String())
 		}
@@ -203,7 +208,7 @@ type windowPortKey struct {
 	other  bool
 }
 
-func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, ports []aggregate.PortCounts, source []string) {
+func (c *Collector) collectWindowPorts(sc *scrapeSeries, win string, ports []aggregate.PortCounts, source []string) {
 	sums := make(map[windowPortKey]aggregate.Counts, len(ports))
 	order := make([]windowPortKey, 0, len(ports))
 	for _, p := range ports {
@@ -220,10 +225,10 @@ func (c *Collector) collectWindowPorts(ch chan<- prometheus.Metric, win string, 
 	for _, k := range order {
 		v := sums[k]
 		act, port := ActionLabel(k.action), PortLabel(k.port, k.other)
-		labels := append([]string{win, act, port}, source...)
-		ch <- prometheus.MustNewConstMetric(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), labels...)
-		ch <- prometheus.MustNewConstMetric(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), labels...)
-		ch <- prometheus.MustNewConstMetric(c.d.winBytes, prometheus.GaugeValue, float64(v.Bytes), labels...)
+		labels := []string{win, act, port}
+		sc.send(c.d.winFlows, prometheus.GaugeValue, float64(v.Flows), labels, source)
+		sc.send(c.d.winPackets, prometheus.GaugeValue, float64(v.Packets), labels, source)
+		sc.send(c.d.winBytes, prometheus.GaugeValue, float64(v.Bytes), labels, source)
 	}
 }
 

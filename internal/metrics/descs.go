@@ -31,6 +31,9 @@ type descs struct {
 	checkpointSuccess, checkpointFailures, checkpointBytes *prometheus.Desc
 	reloadOK, reloadTime                                   *prometheus.Desc
 	buildInfo, scrapeDuration                              *prometheus.Desc
+
+	// layouts are the label layouts of the domain descriptors (series.go).
+	layouts layouts
 }
 
 // networkLabels are the labels of the network families: action, direction and the dimensions in
@@ -43,10 +46,12 @@ func newDescs(source []string) *descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
+	ls := layouts{}
 	dom := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, append(append([]string(nil), labels...), source...), nil)
+		return ls.desc(name, help, append(append([]string(nil), labels...), source...))
 	}
 	return &descs{
+		layouts:        ls,
 		flows:          dom("flowd_flows_total", "Flow records counted, by action, direction, protocol and service port (folded ports are \"other\").", "action", "direction", "protocol", "port"),
 		packets:        dom("flowd_packets_total", "Packets of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),
 		bytes:          dom("flowd_bytes_total", "Bytes of the counted flow records, by action, direction, protocol and service port.", "action", "direction", "protocol", "port"),

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestOwnLabelsCoverEveryFamily checks that ownLabels holds every label of every descriptor, so
+// TestOwnLabelsCoverEveryFamily checks that sourcelabel.Reserved holds every label of every descriptor, so
 // a source label can never clash with a family added later.
 func TestOwnLabelsCoverEveryFamily(t *testing.T) {
 	t.Parallel()
@@ -18,7 +18,7 @@ func TestOwnLabelsCoverEveryFamily(t *testing.T) {
 		}
 		for _, l := range strings.Split(m[1], ",") {
 			if l = strings.TrimSpace(l); l != "" && CheckSourceLabel(l) == nil {
-				t.Errorf("%s: label %q is missing from ownLabels", d, l)
+				t.Errorf("%s: label %q is missing from sourcelabel.Reserved", d, l)
 			}
 		}
 	}

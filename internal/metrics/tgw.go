@@ -22,15 +22,18 @@ type tgwDescs struct {
 	flows, packets, bytes             *prometheus.Desc
 	portFlows, portPackets, portBytes *prometheus.Desc
 	lost, records, uncounted          *prometheus.Desc
+	layouts                           layouts
 }
 
 // newTGWDescs builds the descriptors; every family carries the source label names too.
 func newTGWDescs(source []string) *tgwDescs {
+	ls := layouts{}
 	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, append(append([]string(nil), labels...), source...), nil)
+		return ls.desc(name, help, append(append([]string(nil), labels...), source...))
 	}
 	att := []string{"tgw_attachment_id", "resource_type", "direction"}
 	return &tgwDescs{
+		layouts:     ls,
 		flows:       d("flowd_tgw_flows_total", "Transit gateway flow records counted, by attachment (folded attachments are \"other\"), resource type and direction.", att...),
 		packets:     d("flowd_tgw_packets_total", "Packets of the counted transit gateway flow records, by attachment, resource type and direction.", att...),
 		bytes:       d("flowd_tgw_bytes_total", "Bytes of the counted transit gateway flow records, by attachment, resource type and direction.", att...),
@@ -72,8 +75,10 @@ func directionLabel(d parse.FlowDirection) string {
 // collectTGW sends the transit gateway families of a snapshot, and the attachment fold.
 func (c *Collector) collectTGW(ch chan<- prometheus.Metric, s *aggregate.TGWSnapshot, source []string) {
 	d := c.td
+	sc := newScrapeSeries(ch, d.layouts, &c.tgwPairHint)
+	defer sc.done(&c.tgwPairHint)
 	counter := func(desc *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v), append(labels[:len(labels):len(labels)], source...)...)
+		sc.send(desc, prometheus.CounterValue, float64(v), labels, source)
 	}
 	if s.Records == 0 {
 		return // no transit gateway flow log: no series
