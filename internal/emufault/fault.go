@@ -1,5 +1,5 @@
 // Package emufault scripts misbehaviour for flowd's AWS emulators (internal/kinesisemu,
-// internal/dynamoemu): throttling, server errors, slow answers and connections dropped in the
+// internal/dynamoemu, internal/emulator/ec2emu): throttling, server errors, slow answers and connections dropped in the
 // middle of an answer, per operation, for the next N calls, with a probability, or always.
 // Each emulator writes throttling and server errors in its own service's error shape.
 package emufault

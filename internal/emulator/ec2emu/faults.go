@@ -4,118 +4,45 @@ import (
 	"bufio"
 	"fmt"
 	"net/http"
-	"sync"
-	"time"
+
+	"github.com/flowd-dev/flowd/internal/emufault"
 )
 
-// FaultKind says how a scripted fault spoils an answer.
-type FaultKind int
+// FaultKind says how a scripted fault spoils an answer (emufault's kinds, shared by every
+// emulator here).
+type FaultKind = emufault.Kind
 
 // Fault kinds.
 const (
 	// FaultInternalError answers HTTP 500 InternalError (the SDK retries it).
-	FaultInternalError FaultKind = iota + 1
+	FaultInternalError = emufault.InternalError
 	// FaultUnavailable answers HTTP 503 Unavailable.
-	FaultUnavailable
+	FaultUnavailable = emufault.Unavailable
 	// FaultThrottle answers RequestLimitExceeded whatever the token bucket holds.
-	FaultThrottle
+	FaultThrottle = emufault.Throttle
 	// FaultSlow waits Fault.Delay (on timers: virtual time inside a testing/synctest bubble;
 	// cut short if the client gives up), then answers normally.
-	FaultSlow
+	FaultSlow = emufault.Slow
 	// FaultDisconnect starts a 200 answer, sends part of the body and closes the connection.
-	FaultDisconnect
+	FaultDisconnect = emufault.Disconnect
 )
-
-func (k FaultKind) String() string {
-	switch k {
-	case FaultInternalError:
-		return "internal-error"
-	case FaultUnavailable:
-		return "unavailable"
-	case FaultThrottle:
-		return "throttle"
-	case FaultSlow:
-		return "slow"
-	case FaultDisconnect:
-		return "disconnect"
-	}
-	return fmt.Sprintf("FaultKind(%d)", int(k))
-}
 
 // Fault scripts a misbehaviour of one action. Which calls it hits: Count > 0, the next Count
 // calls (then it clears itself); else Probability > 0, each call with that probability
-// (seeded); else every call until ClearFaults. Calls refused earlier (authentication, rate
-// limit) do not draw.
-type Fault struct {
-	Kind        FaultKind
-	Count       int
-	Probability float64
-	Delay       time.Duration // FaultSlow only
-}
-
-func (f Fault) validate() error {
-	if f.Kind < FaultInternalError || f.Kind > FaultDisconnect {
-		return fmt.Errorf("fault kind %v: unknown", f.Kind)
-	}
-	if f.Count < 0 {
-		return fmt.Errorf("fault count %d: must be >= 0", f.Count)
-	}
-	if !(f.Probability >= 0 && f.Probability <= 1) {
-		return fmt.Errorf("fault probability %v: must be in [0, 1]", f.Probability)
-	}
-	if f.Kind == FaultSlow && f.Delay <= 0 {
-		return fmt.Errorf("fault delay %v: a slow fault needs a positive delay", f.Delay)
-	}
-	return nil
-}
-
-type faultTable struct {
-	mu     sync.Mutex
-	faults [numActions]*Fault
-}
-
-func (t *faultTable) draw(a action, s *Server) (Fault, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f := t.faults[a]
-	if f == nil {
-		return Fault{}, false
-	}
-	switch {
-	case f.Count > 0:
-		f.Count--
-		if f.Count == 0 {
-			t.faults[a] = nil
-		}
-	case f.Probability > 0:
-		if s.randFloat() >= f.Probability {
-			return Fault{}, false
-		}
-	}
-	return *f, true
-}
+// (seeded by Config.Seed); else every call until ClearFaults. Calls refused earlier
+// (authentication, rate limit) do not draw.
+type Fault = emufault.Fault
 
 // SetFault scripts a fault for an action (an Action* name), replacing any set before.
 func (s *Server) SetFault(actionName string, f Fault) error {
-	a, ok := actionByName(actionName)
-	if !ok {
+	if _, ok := actionByName(actionName); !ok {
 		return fmt.Errorf("set fault: unknown action %q", actionName)
 	}
-	if err := f.validate(); err != nil {
-		return fmt.Errorf("set fault (action %s): %w", actionName, err)
-	}
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.faults[a] = &f
-	return nil
+	return s.faults.Set(actionName, f)
 }
 
 // ClearFaults removes every scripted fault.
-func (s *Server) ClearFaults() {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.faults = [numActions]*Fault{}
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // applyFault acts out a fault; it reports whether the answer is done (a slow fault returns
 // false once its delay has passed, and the call proceeds).
@@ -128,13 +55,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 	case FaultThrottle:
 		s.writeError(w, errThrottled)
 	case FaultSlow:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return false
-		case <-r.Context().Done():
-		}
+		return !emufault.Wait(r, f.Delay)
 	case FaultDisconnect:
 		disconnect(w)
 	}

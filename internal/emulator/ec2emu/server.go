@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/flowd-dev/flowd/internal/emufault"
 )
 
 // maxRequestBytes bounds a request body; Describe requests are a few hundred bytes.
@@ -30,7 +32,7 @@ type Server struct {
 	st store
 
 	limiters [numActions]*rate.Limiter // nil = unlimited
-	faults   faultTable
+	faults   *emufault.Table           // by action name
 	denied   [numActions]atomic.Bool
 
 	rngMu sync.Mutex
@@ -52,6 +54,7 @@ func New(cfg Config) (*Server, error) {
 		secret: seed*0x9e3779b97f4a7c15 ^ 0xec2,
 		st:     newStore(),
 		rng:    rand.New(rand.NewPCG(seed, seed^0xec2ec2)),
+		faults: emufault.NewTable(seed ^ 0xfa017),
 	}
 	for a := range numActions {
 		r := cfg.RateLimits[actionNames[a]]
@@ -151,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, errThrottled)
 		return
 	}
-	if f, drawn := s.faults.draw(a, s); drawn {
+	if f, drawn := s.faults.Draw(actionNames[a]); drawn {
 		st.faulted.Add(1)
 		if done := s.applyFault(w, r, f); done {
 			return
