@@ -5,7 +5,6 @@
 package emufault
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -144,22 +143,26 @@ func Wait(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// Hangup writes the start of a 200 answer with contentType and closes the connection.
-func Hangup(w http.ResponseWriter, contentType string) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		w.WriteHeader(http.StatusInternalServerError)
-		return
+// Hangup closes the connection in the middle of a 200 answer of contentType whose
+// Content-Length promises more than partial, the start of a body, ever delivers. Over HTTP/1 it
+// hijacks the connection and writes raw bytes; where hijacking is impossible (HTTP/2) it sends
+// the partial body and aborts the handler, which net/http turns into a reset stream.
+func Hangup(w http.ResponseWriter, contentType, partial string) {
+	if hj, ok := w.(http.Hijacker); ok {
+		conn, buf, err := hj.Hijack()
+		if err == nil {
+			_, _ = fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 4096\r\n\r\n%s", contentType, partial)
+			_ = buf.Flush()
+			_ = conn.Close() // closing is the point; its error changes nothing
+			return
+		}
 	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", "4096")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(partial))
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
 	}
-	defer conn.Close()
-	writePartial(buf, contentType)
-}
-
-func writePartial(buf *bufio.ReadWriter, contentType string) {
-	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: 4096\r\n\r\n{\"Items\":[{", contentType)
-	_ = buf.Flush()
+	panic(http.ErrAbortHandler)
 }

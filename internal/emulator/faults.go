@@ -1,11 +1,12 @@
 package emulator
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/flowd-dev/flowd/internal/emufault"
 )
 
 // FaultKind says how a scripted fault spoils an answer.
@@ -146,15 +147,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 	case FaultThrottle:
 		s.writeError(w, errThrottled)
 	case FaultSlow:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return false
-		case <-r.Context().Done():
-		}
+		return !emufault.Wait(r, f.Delay)
 	case FaultDisconnect:
-		s.disconnect(w)
+		emufault.Hangup(w, contentType, partialAnswer)
 	}
 	return true
 }
@@ -162,29 +157,3 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 // partialAnswer is what a FaultDisconnect sends before closing: the start of a 200 answer whose
 // Content-Length promises more than will ever come.
 const partialAnswer = `{"events":[{"eventId":"`
-
-// disconnect closes the connection in the middle of an answer. Over HTTP/1 it hijacks the
-// connection and writes raw bytes; where hijacking is impossible (HTTP/2) it aborts the handler
-// after a partial body, which net/http turns into a reset stream.
-func (s *Server) disconnect(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		conn, buf, err := hj.Hijack()
-		if err == nil {
-			writeRawPartial(buf)
-			_ = conn.Close() // closing is the point; its error changes nothing
-			return
-		}
-	}
-	s.setHeaders(w, 4096)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(partialAnswer))
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
-	panic(http.ErrAbortHandler)
-}
-
-func writeRawPartial(buf *bufio.ReadWriter) {
-	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nContent-Length: 4096\r\n\r\n" + partialAnswer)
-	_ = buf.Flush()
-}

@@ -234,7 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, &APIError{Code: "ServiceUnavailable", Message: "Service Unavailable", HTTPStatus: http.StatusServiceUnavailable})
 			return
 		case emufault.Disconnect:
-			emufault.Hangup(w, contentType)
+			emufault.Hangup(w, contentType, `{"Items":[{`)
 			return
 		case emufault.Slow:
 			if !emufault.Wait(r, f.Delay) {

@@ -1,7 +1,6 @@
 package ec2emu
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 
@@ -57,7 +56,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 	case FaultSlow:
 		return !emufault.Wait(r, f.Delay)
 	case FaultDisconnect:
-		disconnect(w)
+		emufault.Hangup(w, "text/xml;charset=UTF-8", partialAnswer)
 	}
 	return true
 }
@@ -65,29 +64,3 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) boo
 const partialAnswer = xmlHeaderLine + `<DescribeNetworkInterfacesResponse xmlns="` + xmlNamespace + `"><requestId>`
 
 const xmlHeaderLine = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
-
-// disconnect closes the connection in the middle of a 200 answer whose Content-Length promises
-// more. Over HTTP/1 it hijacks the connection; otherwise it aborts the handler.
-func disconnect(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		conn, buf, err := hj.Hijack()
-		if err == nil {
-			writeRawPartial(buf)
-			_ = conn.Close() // closing is the point
-			return
-		}
-	}
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.Header().Set("Content-Length", "4096")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte(partialAnswer))
-	if fl, ok := w.(http.Flusher); ok {
-		fl.Flush()
-	}
-	panic(http.ErrAbortHandler)
-}
-
-func writeRawPartial(buf *bufio.ReadWriter) {
-	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: 4096\r\n\r\n" + partialAnswer)
-	_ = buf.Flush()
-}
