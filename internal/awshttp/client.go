@@ -1,4 +1,6 @@
-// Package awshttp holds the HTTP client flowd gives aws-sdk-go-v2 for every CloudWatch Logs call.
+// Package awshttp is how flowd sets up aws-sdk-go-v2: the configuration every client starts from
+// (LoadConfig: region and role) and the HTTP client flowd gives the SDK for every call.
+//
 //
 // It exists for one reason: a race between net/http and smithy-go. smithy-go closes the request
 // body as soon as the round trip returns, while the transport's write loop may still make a last

@@ -2,14 +2,11 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/flowd-dev/flowd/internal/awshttp"
 )
@@ -48,25 +45,9 @@ func (f *AWSClients) Client(ctx context.Context, spec AWSSpec) (Client, error) {
 	if c, ok := f.cache[spec]; ok {
 		return c, nil
 	}
-	opts := append([]func(*config.LoadOptions) error(nil), f.LoadOptions...)
-	if spec.Region != "" {
-		opts = append(opts, config.WithRegion(spec.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awshttp.LoadConfig(ctx, spec.Region, awshttp.Role{ARN: spec.RoleARN, ExternalID: spec.ExternalID, SessionName: "flowd"}, "the source's region", f.LoadOptions...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config (region %q): %w", spec.Region, err)
-	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("load AWS config: no region: set AWS_REGION or the source's region")
-	}
-	if spec.RoleARN != "" {
-		stsClient := sts.NewFromConfig(cfg)
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, spec.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "flowd"
-			if spec.ExternalID != "" {
-				o.ExternalID = aws.String(spec.ExternalID)
-			}
-		}))
+		return nil, err
 	}
 	c := cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 		o.Retryer = aws.NopRetryer{}

@@ -2,13 +2,10 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/flowd-dev/flowd/internal/awshttp"
 )
@@ -30,23 +27,9 @@ func (spec ClientSpec) LimiterKey() string {
 // spec if any, the SDK's retryer off (every attempt goes through the inventory's limiter) and
 // flowd's HTTP client (internal/awshttp).
 func NewAWSClient(ctx context.Context, spec ClientSpec, opts ...func(*config.LoadOptions) error) (*ec2.Client, error) {
-	if spec.Region != "" {
-		opts = append(opts, config.WithRegion(spec.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awshttp.LoadConfig(ctx, spec.Region, awshttp.Role{ARN: spec.RoleARN, ExternalID: spec.ExternalID, SessionName: "flowd-inventory"}, "the discovery rule's region", opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config (region %q): %w", spec.Region, err)
-	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("load AWS config: no region: set AWS_REGION or the discovery rule's region")
-	}
-	if spec.RoleARN != "" {
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), spec.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "flowd-inventory"
-			if spec.ExternalID != "" {
-				o.ExternalID = aws.String(spec.ExternalID)
-			}
-		}))
+		return nil, err
 	}
 	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		o.Retryer = aws.NopRetryer{}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	kds "github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/flowd-dev/flowd/internal/awshttp"
 )
@@ -34,24 +31,9 @@ type AWSSpec struct {
 // retry on the counter it just moved and look like a lost lease. internal/lease reads such
 // writes back instead.
 func NewAWSClients(ctx context.Context, spec AWSSpec, opts ...func(*config.LoadOptions) error) (*kds.Client, *dynamodb.Client, error) {
-	opts = append([]func(*config.LoadOptions) error(nil), opts...)
-	if spec.Region != "" {
-		opts = append(opts, config.WithRegion(spec.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awshttp.LoadConfig(ctx, spec.Region, awshttp.Role{ARN: spec.RoleARN, ExternalID: spec.ExternalID, SessionName: "flowd"}, "the source's region", opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load AWS config (region %q): %w", spec.Region, err)
-	}
-	if cfg.Region == "" {
-		return nil, nil, fmt.Errorf("load AWS config: no region: set AWS_REGION or the source's region")
-	}
-	if spec.RoleARN != "" {
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), spec.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "flowd"
-			if spec.ExternalID != "" {
-				o.ExternalID = aws.String(spec.ExternalID)
-			}
-		}))
+		return nil, nil, err
 	}
 	k := kds.NewFromConfig(cfg, func(o *kds.Options) {
 		o.Retryer = aws.NopRetryer{}
