@@ -1,8 +1,7 @@
 // Package awshttp is how flowd sets up aws-sdk-go-v2: the configuration every client starts from
 // (LoadConfig: region and role) and the HTTP client flowd gives the SDK for every call.
 //
-//
-// It exists for one reason: a race between net/http and smithy-go. smithy-go closes the request
+// The HTTP client exists for one reason: a race between net/http and smithy-go. smithy-go closes the request
 // body as soon as the round trip returns, while the transport's write loop may still make a last
 // read of it (to check for bytes beyond Content-Length). The closed body answers an error, the
 // transport takes it for a failed write and closes the connection under the response being read,
