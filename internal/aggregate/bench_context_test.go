@@ -42,24 +42,5 @@ func contextLines(b *testing.B, n int) (*parse.Format, []string) {
 func BenchmarkParseAggregateContext(b *testing.B) {
 	f, lines := contextLines(b, 1<<16)
 	a, _ := newTestAggregator(b, benchContextConfig)
-	batch := make([]parse.Record, 512)
-	for i := range lines {
-		_ = f.Parse(lines[i], &batch[0])
-		a.Add(&batch[0])
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := startCPU()
-	n := 0
-	for i := 0; b.Loop(); i++ {
-		if f.Parse(lines[i&(len(lines)-1)], &batch[n]) == nil {
-			n++
-		}
-		if n == len(batch) {
-			a.AddBatch(batch)
-			n = 0
-		}
-	}
-	a.AddBatch(batch[:n])
-	cpu.report(b, b.N)
+	benchParseAggregate(b, f, lines, a)
 }

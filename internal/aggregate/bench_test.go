@@ -68,8 +68,13 @@ func benchLines(b *testing.B, n int) (*parse.Format, []string) {
 func BenchmarkParseAggregate(b *testing.B) {
 	f, lines := benchLines(b, 1<<16)
 	a, _ := newTestAggregator(b, nil)
+	benchParseAggregate(b, f, lines, a)
+}
+
+// benchParseAggregate parses lines (a power of two of them) into batches of 512 records and
+// adds each batch to a, after a warm-up in which every key and bucket is seen once.
+func benchParseAggregate(b *testing.B, f *parse.Format, lines []string, a *Aggregator) {
 	batch := make([]parse.Record, 512)
-	// Warm up: every key and bucket seen once.
 	for i := range lines {
 		_ = f.Parse(lines[i], &batch[0])
 		a.Add(&batch[0])
