@@ -258,3 +258,27 @@ func TestAnalyzeOnTheCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeReadsAnAtFile: an input whose name starts with @ is read as flow logs, not expanded
+// into arguments (kingpin's file expansion is off).
+func TestAnalyzeReadsAnAtFile(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "analyze", "testdata", "plain.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "@flows.log"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, dir, nil, "", "analyze", "--output=json", "@flows.log")
+	var rep struct {
+		Records uint64 `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v; stdout %q stderr %q", r.code, err, head(r.stdout), r.stderr)
+	}
+	if want := uint64(bytes.Count(data, []byte{'\n'})); rep.Records != want {
+		t.Errorf("%d records from @flows.log, want %d", rep.Records, want)
+	}
+}

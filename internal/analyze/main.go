@@ -73,6 +73,7 @@ func Register(c Clause, stdin io.Reader, stdout, stderr io.Writer) func() int {
 // name), runs the analysis and returns the exit code. flowd's CLI uses Register instead; Main
 // serves tests and scripts that call the package directly. Usage goes to stderr.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	kingpin.EnableFileExpansion = false // @x.log is an input, not a file of arguments
 	app := kingpin.New("flowd analyze", Help)
 	app.UsageWriter(stderr).ErrorWriter(stderr).HelpFlag.Short('h')
 	helped := false
