@@ -37,8 +37,8 @@ type commandFunc func() int
 func (f commandFunc) exec() int { return f() }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	// An argument starting with @ is a file name (analyze @x.log), never a file of arguments.
-	kingpin.EnableFileExpansion = false
+	// An argument starting with @ is a file name (analyze @x.log), never a file of arguments:
+	// package analyze switches kingpin's @file expansion off once, in its init.
 	a := kingpin.New("flowd", "VPC Flow Logs from CloudWatch Logs as Prometheus metrics.")
 	a.UsageWriter(stdout).ErrorWriter(stderr).HelpFlag.Short('h')
 	a.Version(versionLine())

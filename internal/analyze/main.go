@@ -69,11 +69,15 @@ func Register(c Clause, stdin io.Reader, stdout, stderr io.Writer) func() int {
 	}
 }
 
+// kingpin's @file expansion is a package global: it is switched off once, here, because an
+// argument @x.log is an input to analyze, not a file of arguments, and because Main runs
+// concurrently in tests (a write per call would race).
+func init() { kingpin.EnableFileExpansion = false }
+
 // Main is `flowd analyze` on its own: it parses args (the arguments after the subcommand
 // name), runs the analysis and returns the exit code. flowd's CLI uses Register instead; Main
 // serves tests and scripts that call the package directly. Usage goes to stderr.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	kingpin.EnableFileExpansion = false // @x.log is an input, not a file of arguments
 	app := kingpin.New("flowd analyze", Help)
 	app.UsageWriter(stderr).ErrorWriter(stderr).HelpFlag.Short('h')
 	helped := false
