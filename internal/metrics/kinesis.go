@@ -65,7 +65,9 @@ func (c *KinesisCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *KinesisCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, v := range c.views() {
 		s, l := v.Stats, v.Stream
-		gauge := func(d *prometheus.Desc, x float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, l) }
+		gauge := func(d *prometheus.Desc, x float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, x, l)
+		}
 		counter := func(d *prometheus.Desc, x int64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(x), l)
 		}
