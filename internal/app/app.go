@@ -22,6 +22,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/metrics"
 	"github.com/flowd-dev/flowd/internal/web"
 )
@@ -72,6 +73,8 @@ type App struct {
 	kinesisClients KinesisClientFactory
 	ownerOnce      sync.Once
 	owner          string
+	kinesisMu      sync.Mutex
+	kinesisRetired map[string]kinesis.Stats // counters of Kinesis sources replaced by reloads
 	srv            *web.Server
 	workers        int
 	inv            *inventories // nil without inventories
@@ -436,7 +439,11 @@ func (a *App) switchSource(ctx context.Context, old ingest.Source, req restartRe
 		return err
 	}
 	a.formats.Store(req.table)
+	// One step for a scrape: the old source, or the new one with the old one's counters.
+	a.kinesisMu.Lock()
 	a.src.Store(&source{req.src})
+	a.retireStreams(old)
+	a.kinesisMu.Unlock()
 	a.log.Info("ingest restarted with the reloaded sources", zap.Int("sources", len(a.cfg.Load().Sources)))
 	return nil
 }

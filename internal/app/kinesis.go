@@ -87,11 +87,25 @@ func streams(src ingest.Source) []*kinesis.IngestSource {
 
 // kinesisViews are the running Kinesis sources' statistics, for the metrics collector.
 func (a *App) kinesisViews() []metrics.KinesisView {
+	a.kinesisMu.Lock()
+	defer a.kinesisMu.Unlock()
 	var out []metrics.KinesisView
 	for _, k := range streams(a.currentSource()) {
-		out = append(out, metrics.KinesisView{Stream: k.Stream(), Stats: k.KinesisStats()})
+		out = append(out, metrics.KinesisView{Stream: k.Stream(), Stats: k.KinesisStats().AddCounters(a.kinesisRetired[k.Stream()])})
 	}
 	return out
+}
+
+// retireStreams keeps the counters of old's Kinesis sources, replaced by a reload, so that a
+// stream read on by the new source continues its counters instead of resetting them. The
+// caller holds kinesisMu.
+func (a *App) retireStreams(old ingest.Source) {
+	if a.kinesisRetired == nil {
+		a.kinesisRetired = map[string]kinesis.Stats{}
+	}
+	for _, k := range streams(old) {
+		a.kinesisRetired[k.Stream()] = a.kinesisRetired[k.Stream()].AddCounters(k.KinesisStats())
+	}
 }
 
 // closeStreams gives up the batches of src's Kinesis sources that no written checkpoint
