@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/lease"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -173,4 +174,27 @@ func validateKinesis(p *problems, f KinesisFile) Kinesis {
 		p.add("kinesis.max_in_flight", "must be between 1 and 64, got %d", f.MaxInFlight)
 	}
 	return k
+}
+
+// KinesisOptions are the runtime options of Kinesis source s (one of c.Sources), built from
+// the source and the kinesis section; owner is this process's lease owner when kinesis.owner
+// is empty. The source only needs to know which groups to hand over: their formats are the
+// app's, found by kinesis.BatchSource.
+func (c *Config) KinesisOptions(s Source, owner string) kinesis.Options {
+	k := c.Kinesis
+	if k.Owner != "" {
+		owner = k.Owner
+	}
+	o := kinesis.Options{Stream: s.Kinesis.Stream, Owner: owner, LeaseDuration: k.LeaseDuration,
+		InitialPosition: k.InitialPosition, DedupHorizon: k.DedupHorizon, DedupMaxEntries: k.DedupMaxEntries,
+		PollInterval: k.PollInterval, RecordsPerCall: int32(k.RecordsPerCall), MaxInFlight: k.MaxInFlight}
+	if s.Kinesis.Groups == nil {
+		o.DefaultFormat = "configured"
+		return o
+	}
+	o.Formats = map[string]string{}
+	for g := range s.Kinesis.Groups {
+		o.Formats[g] = "configured"
+	}
+	return o
 }
