@@ -22,6 +22,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/metrics"
 	"github.com/flowd-dev/flowd/internal/web"
 )
@@ -54,6 +55,9 @@ type Options struct {
 	Clock ingest.Clock
 	// EC2Clients builds the EC2 clients of the inventories (default: the SDK's standard chain).
 	EC2Clients EC2ClientFactory
+	// KinesisClients builds the Kinesis and DynamoDB clients of the Kinesis sources (default:
+	// the SDK's standard chain with the sources' endpoints).
+	KinesisClients KinesisClientFactory
 	// Handlers are extra HTTP handlers by path; StatusLines adds lines to the landing page.
 	Handlers    map[string]http.Handler
 	StatusLines func() []string
@@ -65,9 +69,15 @@ type App struct {
 	log     *zap.Logger
 	clock   ingest.Clock
 	clients ingest.ClientFactory
-	srv     *web.Server
-	workers int
-	inv     *inventories // nil without inventories
+	// kinesisClients builds the Kinesis sources' clients; owner is this process's lease owner.
+	kinesisClients KinesisClientFactory
+	ownerOnce      sync.Once
+	owner          string
+	kinesisMu      sync.Mutex
+	kinesisRetired map[string]kinesis.Stats // counters of Kinesis sources replaced by reloads
+	srv            *web.Server
+	workers        int
+	inv            *inventories // nil without inventories
 
 	cfg atomic.Pointer[config.Config]
 	src atomic.Pointer[source]
@@ -129,19 +139,23 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if opts.Clients == nil {
 		opts.Clients = AWSClients(logger)
 	}
+	if opts.KinesisClients == nil {
+		opts.KinesisClients = defaultKinesisClients(logger)
+	}
 	if opts.Shard != nil {
 		cfg.SetShard(*opts.Shard)
 	}
 	a := &App{
-		opts:    opts,
-		log:     logger,
-		clock:   opts.Clock,
-		clients: opts.Clients,
-		queue:   make(chan ingest.Batch, cfg.Ingest.QueueSize),
-		restart: make(chan restartRequest, 1),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		workers: cfg.Workers,
+		opts:           opts,
+		log:            logger,
+		clock:          opts.Clock,
+		clients:        opts.Clients,
+		kinesisClients: opts.KinesisClients,
+		queue:          make(chan ingest.Batch, cfg.Ingest.QueueSize),
+		restart:        make(chan restartRequest, 1),
+		quit:           make(chan struct{}),
+		done:           make(chan struct{}),
+		workers:        cfg.Workers,
 	}
 	a.malformedWarn = newWarnLimiter(logger.Named("parse"), "malformed flow log records (counted in flowd_parse_errors_total)", 30*time.Second)
 	a.unmatchedWarn = newWarnLimiter(logger.Named("parse"), "records that fit no configured log format (counted as flowd_records_total{status=\"unmatched\"})", 30*time.Second)
@@ -182,6 +196,9 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics registry: %w", err)
 	}
+	if err := reg.Register(metrics.NewKinesisCollector(a.kinesisViews)); err != nil {
+		return nil, fmt.Errorf("metrics registry: %w", err)
+	}
 	if a.inv != nil {
 		ic := metrics.NewInventoryCollector(a.inv.views, a.clock.Now).WithAddresses(topAddresses(a.metricInputs().Snapshot))
 		if err := reg.Register(ic); err != nil {
@@ -217,9 +234,39 @@ func (a *App) Addrs() []net.Addr { return a.srv.Addrs() }
 func (a *App) currentSource() ingest.Source { return a.src.Load().Source }
 
 // newSource builds the source of cfg's sources, through the ingest.Source boundary only: the
-// CloudWatch Logs poller today; another kind (a leased stream) is built here beside it.
+// CloudWatch Logs poller for the polled groups, and one leased reader per Kinesis stream.
 func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
-	return ingest.New(cfg.IngestOptions, a.clients, a.clock, a.log.Named("ingest"))
+	var srcs []ingest.Source
+	polled := len(cfg.IngestOptions.Groups) > 0 || len(cfg.IngestOptions.Discovery) > 0
+	if polled || !hasKinesis(cfg.Sources) {
+		m, err := ingest.New(cfg.IngestOptions, a.clients, a.clock, a.log.Named("ingest"))
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, m)
+	}
+	for _, s := range cfg.Sources {
+		if s.Kinesis == nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.Ingest.RequestTimeout)
+		k, err := a.newKinesisSource(ctx, cfg, s)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, k)
+	}
+	return ingest.Combine(srcs...), nil
+}
+
+func hasKinesis(sources []config.Source) bool {
+	for _, s := range sources {
+		if s.Kinesis != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Run serves and processes until ctx is cancelled or Shutdown is called, then stops in order:
@@ -324,6 +371,7 @@ func (a *App) runPipeline(ctx context.Context) error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if cerr := a.saveCheckpoint(cctx); cerr != nil {
+			closeStreams(a.currentSource())
 			a.log.Error("final checkpoint failed; the next start re-reads from the previous one", zap.Error(cerr))
 		} else {
 			a.log.Info("final checkpoint written", zap.String("path", a.ckpt.Path()))
@@ -370,18 +418,32 @@ func (a *App) superviseIngest(ctx context.Context) error {
 // switchSource hands the positions and duplicate filters of the stopped source to the new one
 // (sources kept by the reload resume exactly where they were, without re-counting), once every
 // batch it produced is acknowledged.
+//
+// With a checkpoint file the hand-over is a checkpoint written at that cut: a Kinesis source
+// moves its lease checkpoints only past counts a written checkpoint holds, also when it stops
+// for a reload.
 func (a *App) switchSource(ctx context.Context, old ingest.Source, req restartRequest) error {
 	a.ckptMu.Lock()
 	defer a.ckptMu.Unlock()
-	err := old.Checkpoint(ctx, func(states []ingest.SourceState) error {
-		req.src.Restore(states)
-		return nil
-	})
+	var err error
+	if a.ckpt != nil {
+		err = a.writeCheckpoint(ctx, old, req.src.Restore)
+	} else {
+		err = old.Checkpoint(ctx, func(states []ingest.SourceState) error {
+			req.src.Restore(states)
+			return nil
+		})
+	}
 	if err != nil {
+		closeStreams(old)
 		return err
 	}
 	a.formats.Store(req.table)
+	// One step for a scrape: the old source, or the new one with the old one's counters.
+	a.kinesisMu.Lock()
 	a.src.Store(&source{req.src})
+	a.retireStreams(old)
+	a.kinesisMu.Unlock()
 	a.log.Info("ingest restarted with the reloaded sources", zap.Int("sources", len(a.cfg.Load().Sources)))
 	return nil
 }

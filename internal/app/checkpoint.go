@@ -92,7 +92,12 @@ func (a *App) checkpointLoop(ctx context.Context) {
 func (a *App) saveCheckpoint(ctx context.Context) error {
 	a.ckptMu.Lock()
 	defer a.ckptMu.Unlock()
-	src := a.currentSource()
+	return a.writeCheckpoint(ctx, a.currentSource(), nil)
+}
+
+// writeCheckpoint is saveCheckpoint of src with ckptMu held; handOver, if set, is given the
+// states at the same cut (a source switch: the new source resumes exactly there).
+func (a *App) writeCheckpoint(ctx context.Context, src ingest.Source, handOver func([]ingest.SourceState)) error {
 	var (
 		snaps *snapshots
 		rc    recordCounts
@@ -100,6 +105,9 @@ func (a *App) saveCheckpoint(ctx context.Context) error {
 	err := a.ckpt.Save(ctx, func(ctx context.Context) (*checkpoint.State, error) {
 		var st *checkpoint.State
 		err := src.Checkpoint(ctx, func(states []ingest.SourceState) error {
+			if handOver != nil {
+				handOver(states)
+			}
 			rc = a.counts.load()
 			st = &checkpoint.State{Sources: states, Records: rc}
 			for _, ls := range a.sets().list {

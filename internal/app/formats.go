@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/flowd-dev/flowd/internal/config"
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
 
@@ -16,6 +17,9 @@ import (
 type formatTable struct {
 	exact    map[string]route
 	prefixes []prefixFormats // longest prefix first
+	// streams are the routes of Kinesis sources that count every group of their stream, by
+	// the batch source prefix of the stream (kinesis.BatchSource(stream, "")).
+	streams map[string]route
 	// sets are the aggregators of the label sets the routes name (set by the app before the
 	// table is stored, so a worker sees a table and its aggregators together).
 	sets *labelSets
@@ -33,10 +37,16 @@ type prefixFormats struct {
 }
 
 func newFormatTable(sources []config.Source) (*formatTable, error) {
-	t := &formatTable{exact: make(map[string]route)}
+	t := &formatTable{exact: make(map[string]route), streams: make(map[string]route)}
 	for _, s := range sources {
 		if s.Discover != "" {
 			continue // its groups arrive as sources of their own once discovered
+		}
+		if s.Kinesis != nil {
+			if err := t.addStream(s); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		m, err := parse.NewMatcher(s.Formats...)
 		if err != nil {
@@ -69,6 +79,14 @@ func (t *formatTable) lookupRoute(source string) route {
 	if r, ok := t.exact[source]; ok {
 		return r
 	}
+	if len(t.streams) > 0 && strings.HasPrefix(source, kinesisBatchPrefix) {
+		for prefix, r := range t.streams {
+			if strings.HasPrefix(source, prefix) {
+				return r
+			}
+		}
+		return route{}
+	}
 	for _, p := range t.prefixes {
 		group := source
 		if p.streamSuffix != "" {
@@ -84,6 +102,30 @@ func (t *formatTable) lookupRoute(source string) route {
 		}
 	}
 	return route{}
+}
+
+// kinesisBatchPrefix starts the source name of every batch read from a stream.
+var kinesisBatchPrefix = kinesis.BatchSource("", "")[:len("kinesis:")]
+
+// addStream adds the routes of a Kinesis source: one per listed group, or one for the stream.
+func (t *formatTable) addStream(s config.Source) error {
+	key := s.Labels.Key()
+	if s.Kinesis.Groups == nil {
+		m, err := parse.NewMatcher(s.Formats...)
+		if err != nil {
+			return err
+		}
+		t.streams[kinesis.BatchSource(s.Kinesis.Stream, "")] = route{m: m, key: key}
+		return nil
+	}
+	for g, kg := range s.Kinesis.Groups {
+		m, err := parse.NewMatcher(kg.Formats...)
+		if err != nil {
+			return err
+		}
+		t.exact[kinesis.BatchSource(s.Kinesis.Stream, g)] = route{m: m, key: key}
+	}
+	return nil
 }
 
 // warnFormats logs the warnings of every configured format (a misspelled field, a format that

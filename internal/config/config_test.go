@@ -16,8 +16,8 @@ func TestLoadBadConfigs(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, ec2_endpoint, endpoint, external_id, labels, log_format, log_formats, log_group, log_group_arn, log_group_label, log_group_prefix, log_stream_prefix, region, role_arn)`},
-		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, inventory, sources, workers)`},
+		{"unknown-key.yml", `sources[0].log_grup (line 3): unknown key "log_grup" (valid keys here: discover, dynamodb_endpoint, ec2_endpoint, endpoint, external_id, kinesis_stream, labels, lease_table, log_format, log_formats, log_group, log_group_arn, log_group_label, log_group_prefix, log_groups, log_stream_prefix, region, role_arn)`},
+		{"unknown-top-key.yml", `source (line 1): unknown key "source" (valid keys here: aggregate, checkpoint, ingest, inventory, kinesis, sources, workers)`},
 		{"bad-duration.yml", `ingest.max_delay (line 4): "15 minutes" is not a duration (write e.g. 30s, 5m or 1h)`},
 		{"bad-type.yml", "ingest.queue_size (line 4): cannot unmarshal !!str `lots` into int"},
 		{"alias-bomb.yml", `the file expands to more than 100000 YAML nodes (nested anchors and aliases?): refused`},
@@ -37,6 +37,14 @@ func TestLoadBadConfigs(t *testing.T) {
 		{"group-under-prefix.yml", `sources[1]: sources[0]'s log group "/aws/vpc/flow-logs" is also matched by sources[1]'s log_group_prefix "/aws/vpc/": its records would be counted twice; remove the group or narrow the prefix`},
 		{"delay-overflow.yml", "ingest.max_delay: must be ≤ 24h, got 2562047h: each slice is read for the last time max_delay + late_grace after it ends, and its dedup memory is kept until then\ningest.late_grace: must be ≤ 24h, got 2562047h: it is added to max_delay for the final pass"},
 		{"queue-size-huge.yml", `ingest.queue_size: must be ≤ 1024 batches, got 2147483647: each batch holds up to one page (up to 1 MB of events), so the queue alone could take 1048576 MB`},
+		{"kinesis-bad-stream.yml", "sources[0].kinesis_stream: \"flow logs\" is not a Kinesis stream name (1-128 of a-z A-Z 0-9 _ . -) or ARN (arn:<partition>:kinesis:<region>:<account>:stream/<name>)"},
+		{"kinesis-with-group.yml", "sources[0]: a Kinesis source reads the log groups its stream carries: remove log_group, log_group_arn, log_group_prefix, log_stream_prefix and discover (choose groups with log_groups)"},
+		{"kinesis-same-stream.yml", "sources[1]: reads the same Kinesis stream as sources[0] (\"flow-logs\"): its events would be counted twice; remove one"},
+		{"kinesis-same-lease-table.yml", "sources[1].lease_table: \"flowd-leases\" is also sources[0]'s lease table: each stream needs its own (lease keys are shard ids, the same in every stream)"},
+		{"kinesis-group-also-polled.yml", "sources[1].log_groups[\"/aws/vpc/flow-logs\"]: is also read by sources[0] (/aws/vpc/*): its records would be counted twice; read each group one way"},
+		{"kinesis-keys-on-polled.yml", "sources[0].lease_table: is only used by Kinesis sources: remove it, or set kinesis_stream"},
+		{"kinesis-log-group-label.yml", "sources[0].log_group_label: is not supported on a Kinesis source (one stream carries many groups): use labels"},
+		{"kinesis-section.yml", "kinesis.lease_duration: must be between 3s and 10m, got 1s: leases are renewed every third of it, and a dead replica's shards wait that long\nkinesis.initial_position: \"at_timestamp\" is not trim_horizon (the oldest retained record) or latest (only new records)\nkinesis.poll_interval: must be between 200ms (a shard allows 5 GetRecords calls/s) and 1m, got 10ms\nkinesis.records_per_call: must be between 1 and 10000 (GetRecords' limit), got 20000"},
 		{"poll-interval-1ns.yml", `ingest.poll_interval: must be between 1s and 1h in whole milliseconds, got 1ns: it is the slice width and the idle poll period, and a shorter one multiplies API calls`},
 		{"start-position-far.yml", `ingest.start_position: must be now or at most 720h back, got -2562047h: an older start reads history the 5 requests per second quota takes days to page through`},
 		{"format-and-formats.yml", `sources[0]: set log_format or log_formats, not both`},

@@ -21,6 +21,8 @@ type File struct {
 	Workers int `yaml:"workers"`
 	// Inventory tunes the EC2 inventory (flow log discovery, interface and address names).
 	Inventory InventoryFile `yaml:"inventory"`
+	// Kinesis holds the settings of the Kinesis sources.
+	Kinesis KinesisFile `yaml:"kinesis"`
 }
 
 // InventoryFile is the inventory section: how flowd asks EC2 what the flow logs and the
@@ -57,6 +59,33 @@ type SourceFile struct {
 	Labels map[string]string `yaml:"labels,omitempty"`
 	// LogGroupLabel adds the log group as the label log_group_name (fixed groups only).
 	LogGroupLabel bool `yaml:"log_group_label,omitempty"`
+
+	// KinesisStream (a stream name or ARN) makes this a Kinesis source: it reads the
+	// CloudWatch Logs subscription records of that stream, sharing its shards with the other
+	// replicas through leases; Endpoint is then the Kinesis endpoint.
+	KinesisStream string `yaml:"kinesis_stream,omitempty"`
+	// DynamoDBEndpoint is the lease table's endpoint (the emulator's); "" = the SDK's.
+	DynamoDBEndpoint string `yaml:"dynamodb_endpoint,omitempty"`
+	// LeaseTable is the DynamoDB table of the stream's leases ("" = flowd-leases).
+	LeaseTable string `yaml:"lease_table,omitempty"`
+	// LogGroups, when set, are the only log groups of the stream counted, each with its format
+	// ("" = the source's log_format or log_formats); events of other groups are skipped and
+	// counted. Unset: every group of the stream, with the source's formats.
+	LogGroups map[string]string `yaml:"log_groups,omitempty"`
+}
+
+// KinesisFile is the kinesis section: settings shared by every Kinesis source.
+type KinesisFile struct {
+	// Owner is this replica's lease owner id; "" = the host name and a random suffix, new at
+	// every start (so a restarted replica never mistakes its predecessor's leases for its own).
+	Owner           string   `yaml:"owner"`
+	LeaseDuration   Duration `yaml:"lease_duration"`
+	InitialPosition string   `yaml:"initial_position"`
+	DedupHorizon    Duration `yaml:"dedup_horizon"`
+	DedupMaxEntries int      `yaml:"dedup_max_entries"`
+	PollInterval    Duration `yaml:"poll_interval"`
+	RecordsPerCall  int      `yaml:"records_per_call"`
+	MaxInFlight     int      `yaml:"max_in_flight"`
 }
 
 // IngestFile is the ingest section.
@@ -133,6 +162,15 @@ func Default() File {
 			Shard:             "0/1",
 		},
 		Checkpoint: CheckpointFile{Interval: Duration(30 * time.Second)},
+		Kinesis: KinesisFile{
+			LeaseDuration:   Duration(10 * time.Second),
+			InitialPosition: "trim_horizon",
+			DedupHorizon:    Duration(10 * time.Minute),
+			DedupMaxEntries: 2_000_000,
+			PollInterval:    Duration(time.Second),
+			RecordsPerCall:  10000,
+			MaxInFlight:     4,
+		},
 		Inventory: InventoryFile{
 			RefreshInterval:   Duration(5 * time.Minute),
 			MaxInterfaces:     10000,

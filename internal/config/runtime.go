@@ -26,6 +26,8 @@ type Config struct {
 	// Region and endpoint to inventory.
 	Inventory   Inventory
 	Inventories []InventoryRule
+	// Kinesis holds the settings shared by the Kinesis sources.
+	Kinesis Kinesis
 	// File is the effective file form (defaults included) this Config came from.
 	File File
 }
@@ -51,7 +53,41 @@ type Source struct {
 	// Labels are the source's static labels, log_group_name included when log_group_label is
 	// set; nil without labels. Sources with equal sets share one aggregator.
 	Labels sourcelabel.Set
+	// Kinesis is set for a Kinesis source (then the log group fields are empty, Endpoint is
+	// the Kinesis endpoint, and Formats are those of the stream's groups without their own).
+	Kinesis *KinesisStream
 }
+
+// KinesisStream is what a Kinesis source reads: a stream, its lease table, and its log groups.
+type KinesisStream struct {
+	Stream           string // name or ARN, as configured
+	LeaseTable       string
+	DynamoDBEndpoint string
+	// Groups are the only log groups counted, each with its formats; nil = every group of the
+	// stream, with the source's Formats.
+	Groups map[string]KinesisGroup
+}
+
+// KinesisGroup is one log group of a Kinesis source with its compiled formats.
+type KinesisGroup struct {
+	Formats     []*parse.Format
+	FormatSpecs []string // empty: the source's
+}
+
+// Kinesis is the validated kinesis section.
+type Kinesis struct {
+	Owner           string // "" = kinesis.DefaultOwner() at start
+	LeaseDuration   time.Duration
+	InitialPosition string // lease.TrimHorizon or lease.Latest
+	DedupHorizon    time.Duration
+	DedupMaxEntries int
+	PollInterval    time.Duration
+	RecordsPerCall  int
+	MaxInFlight     int
+}
+
+// DefaultLeaseTable is the lease table of a Kinesis source without lease_table.
+const DefaultLeaseTable = "flowd-leases"
 
 // DiscoverFlowLogs is the one discovery kind of sources[].discover.
 const DiscoverFlowLogs = "flow_logs"
@@ -80,6 +116,8 @@ type InventoryRule struct {
 // Name is the log group name, ARN or prefix this source reads: the log_group label of its metrics.
 func (s Source) Name() string {
 	switch {
+	case s.Kinesis != nil:
+		return "kinesis:" + s.Kinesis.Stream
 	case s.LogGroup != "":
 		return s.LogGroup
 	case s.LogGroupARN != "":
@@ -152,8 +190,8 @@ func ingestOptions(sources []Source, in Ingest) ingest.Options {
 		Shard:             ingest.Shard{Index: in.Shard.Index, Count: in.Shard.Count},
 	}
 	for _, s := range sources {
-		if s.Discover != "" {
-			continue // its groups come from the inventory (WithDiscovered)
+		if s.Discover != "" || s.Kinesis != nil {
+			continue // its groups come from the inventory (WithDiscovered), or it is not polled
 		}
 		spec := ingest.AWSSpec{Region: s.Region, RoleARN: s.RoleARN, ExternalID: s.ExternalID, Endpoint: s.Endpoint}
 		switch {

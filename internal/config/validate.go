@@ -62,6 +62,7 @@ func (f File) Validate() (*Config, error) {
 	}
 	cfg.Aggregate = validateAggregate(&p, f.Aggregate)
 	cfg.Inventory, cfg.Inventories = validateInventory(&p, f.Inventory, cfg.Sources)
+	cfg.Kinesis = validateKinesis(&p, f.Kinesis)
 	if f.Workers < 0 || f.Workers > 1024 {
 		p.add("workers", "must be between 0 (one per CPU) and 1024, got %d", f.Workers)
 	}
@@ -96,6 +97,25 @@ func validateSources(p *problems, files []SourceFile) []Source {
 			if v != "" {
 				n++
 			}
+		}
+		if sf.KinesisStream != "" {
+			s.Kinesis = validateKinesisSource(p, path, sf, n)
+			s.Formats, s.FormatSpecs = validateFormats(p, path, sf)
+			for g, kg := range s.Kinesis.Groups {
+				if kg.Formats == nil {
+					s.Kinesis.Groups[g] = KinesisGroup{Formats: s.Formats}
+				}
+			}
+			out = append(out, s)
+			continue
+		}
+		for _, kv := range [][2]string{{"dynamodb_endpoint", sf.DynamoDBEndpoint}, {"lease_table", sf.LeaseTable}} {
+			if kv[1] != "" {
+				p.add(path+"."+kv[0], "is only used by Kinesis sources: remove it, or set kinesis_stream")
+			}
+		}
+		if sf.LogGroups != nil {
+			p.add(path+".log_groups", "is only used by Kinesis sources: remove it, or set kinesis_stream")
 		}
 		if sf.Discover != "" {
 			validateDiscover(p, path, sf, n)
@@ -150,6 +170,7 @@ func validateSources(p *problems, files []SourceFile) []Source {
 		out = append(out, s)
 	}
 	checkOverlaps(p, out)
+	checkKinesisOverlaps(p, out)
 	if sets := LabelSets(out); len(sets) > sourcelabel.MaxSets {
 		p.add("sources", "%d distinct label sets (labels and log_group_label), more than %d: each set has its own aggregator and a full set of traffic series; give sources the same labels", len(sets), sourcelabel.MaxSets)
 	}

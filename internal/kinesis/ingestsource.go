@@ -11,8 +11,7 @@ import (
 
 // IngestSource puts a Source behind ingest's source boundary (ingest.Source), so that the app
 // can wire it like the CloudWatch Logs poller. Each Kinesis batch becomes one ingest.Batch per
-// log group, named by the log group (the app finds the group's formats by that name, as for a
-// polled group).
+// log group, named by BatchSource (the app finds the group's formats and labels by that name).
 //
 // When the app keeps a checkpoint file (durable), a batch's Ack only means "aggregated in
 // memory"; it becomes the source's Done (and so moves the lease checkpoint) once the next
@@ -108,7 +107,7 @@ func (a *IngestSource) emit(ctx, ictx context.Context, out chan<- ingest.Batch, 
 			return err
 		}
 		var once sync.Once
-		ib := ingest.Batch{Source: evs[0].LogGroup, Events: toIngest(evs), Ack: func() {
+		ib := ingest.Batch{Source: BatchSource(a.src.Name(), evs[0].LogGroup), Events: toIngest(evs), Ack: func() {
 			once.Do(func() { left.Done(); a.landed() })
 		}}
 		var err error
@@ -230,7 +229,7 @@ func toIngest(evs []Event) []ingest.Event {
 }
 
 // Checkpoint holds the source at a cut (every handed-off batch acknowledged) and captures (the
-// source's positions live in its lease table, so its state is only its name); once capture has
+// source's positions live in its lease table, so it has no state of its own); once capture has
 // succeeded, the batches it covered move their lease checkpoints. After Run has returned this is
 // the final checkpoint: it then waits (up to FinalWait) until every lease is checkpointed and
 // released.
@@ -284,7 +283,7 @@ func (a *IngestSource) cut(ctx context.Context, capture func(states []ingest.Sou
 	p := a.pending
 	a.pending = nil
 	a.mu.Unlock()
-	if err := capture([]ingest.SourceState{{Name: a.name()}}); err != nil {
+	if err := capture(nil); err != nil { // positions live in the lease table
 		a.mu.Lock()
 		a.pending = append(p, a.pending...)
 		a.mu.Unlock()
@@ -298,6 +297,17 @@ func (a *IngestSource) cut(ctx context.Context, capture func(states []ingest.Sou
 
 func (a *IngestSource) name() string { return "kinesis:" + a.src.Name() }
 
+// BatchSource is the Source of the ingest batches of a log group read from a stream: the
+// stream is part of it so that two streams' groups of one name keep their own formats and
+// labels, and so that it never equals a polled group's name.
+func BatchSource(stream, group string) string { return "kinesis:" + stream + ":" + group }
+
+// Stream is the stream, as configured.
+func (a *IngestSource) Stream() string { return a.src.Name() }
+
+// KinesisStats are the stream source's own statistics (leases, records, lag).
+func (a *IngestSource) KinesisStats() Stats { return a.src.Stats() }
+
 // Restore ignores the states: a Kinesis source resumes from its lease table.
 func (a *IngestSource) Restore([]ingest.SourceState) {}
 
@@ -306,7 +316,8 @@ func (a *IngestSource) Restore([]ingest.SourceState) {}
 func (a *IngestSource) Stats() ingest.Stats {
 	s := a.src.Stats()
 	ss := ingest.SourceStats{Name: a.name(), EventsRead: uint64(s.EventsEmitted), DuplicatesDropped: uint64(s.DuplicatesDropped),
-		Lag: time.Duration(s.MillisBehindLatest) * time.Millisecond, DedupEntries: int64(s.DedupEntries)}
+		Lag: time.Duration(s.MillisBehindLatest) * time.Millisecond, DedupEntries: int64(s.DedupEntries),
+		LastSuccessfulPoll: s.LastRead, LastError: s.LastError, Up: !s.LastRead.IsZero() && s.LastError == ""}
 	return ingest.Stats{Sources: []ingest.SourceStats{ss}, EventsRead: ss.EventsRead, DuplicatesDropped: ss.DuplicatesDropped,
 		DedupEntries: ss.DedupEntries, QueueInFlight: a.queueInFlight()}
 }

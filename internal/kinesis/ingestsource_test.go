@@ -143,7 +143,7 @@ func TestIngestSourceExactAcrossKillWithCheckpoints(t *testing.T) {
 		if missing > 0 || twice > 0 || len(seen) != len(h.produced) {
 			t.Fatalf("%d events produced, %d counted durably: %d missing, %d more than once", len(h.produced), len(seen), missing, twice)
 		}
-		if a.groups["/vpc/a"] == 0 || a.groups["/vpc/b"] == 0 {
+		if a.groups[kinesis.BatchSource("flow-logs", "/vpc/a")] == 0 || a.groups[kinesis.BatchSource("flow-logs", "/vpc/b")] == 0 {
 			t.Fatalf("batches by log group: %v", a.groups)
 		}
 		if st := a.src.Stats(); st.EventsRead == 0 || st.Sources[0].Name != "kinesis:flow-logs" {

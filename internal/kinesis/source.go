@@ -165,7 +165,13 @@ type Stats struct {
 	UncheckpointedBatches int64 // committed batches whose checkpoint could not be written (lease lost)
 	UncheckpointedEvents  int64 // their events: the next owner reads them again
 	MillisBehindLatest    int64 // the largest MillisBehindLatest of the shards held (gauge)
-	DedupEntries          int   // ids remembered (gauge)
+	OpenShards            int64 // open shards at the last listing (gauge; 0 before the first)
+	// LastRead is when a GetRecords call last succeeded (zero before the first); LastError is
+	// "" if the latest call succeeded, else why it failed: throttled, expired_iterator or
+	// read_error.
+	LastRead     time.Time
+	LastError    string
+	DedupEntries int // ids remembered (gauge)
 }
 
 // Source reads one stream for one replica.
@@ -184,7 +190,10 @@ type Source struct {
 
 	coord *lease.Coordinator
 
-	records, bytes, events, control, decodeErr, unmapped, dups, throttled, expired, readErr, checkpoints, unchecked, uncheckedEvents atomic.Int64
+	lastRead  atomic.Int64 // ms of the last successful GetRecords
+	lastError atomic.Value // string: why the latest GetRecords failed, "" if it succeeded
+
+	records, bytes, events, control, decodeErr, unmapped, dups, throttled, expired, readErr, checkpoints, unchecked, uncheckedEvents, openShards atomic.Int64
 }
 
 // New checks opts and returns a source reading through kin, with leases in table.
@@ -228,7 +237,11 @@ func (s *Source) Stats() Stats {
 	st := Stats{RecordsRead: s.records.Load(), BytesRead: s.bytes.Load(), EventsEmitted: s.events.Load(),
 		ControlMessages: s.control.Load(), DecodeErrors: s.decodeErr.Load(), Unmapped: s.unmapped.Load(),
 		DuplicatesDropped: s.dups.Load(), Throttled: s.throttled.Load(), ExpiredIterators: s.expired.Load(),
-		ReadErrors: s.readErr.Load(), Checkpoints: s.checkpoints.Load(), UncheckpointedBatches: s.unchecked.Load(), UncheckpointedEvents: s.uncheckedEvents.Load()}
+		ReadErrors: s.readErr.Load(), Checkpoints: s.checkpoints.Load(), UncheckpointedBatches: s.unchecked.Load(), UncheckpointedEvents: s.uncheckedEvents.Load(), OpenShards: s.openShards.Load()}
+	if ms := s.lastRead.Load(); ms != 0 {
+		st.LastRead = time.UnixMilli(ms)
+	}
+	st.LastError, _ = s.lastError.Load().(string)
 	s.behindMu.Lock()
 	for _, b := range s.behind {
 		st.MillisBehindLatest = max(st.MillisBehindLatest, b)
@@ -255,12 +268,16 @@ func (s *Source) listShards(ctx context.Context) ([]lease.Shard, error) {
 	name, arn := s.streamInput()
 	in := &kds.ListShardsInput{StreamName: name, StreamARN: arn}
 	var out []lease.Shard
+	open := int64(0)
 	for {
 		page, err := s.kin.ListShards(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("list shards of %q: %w", s.opts.Stream, err)
 		}
 		for _, sh := range page.Shards {
+			if sh.SequenceNumberRange == nil || sh.SequenceNumberRange.EndingSequenceNumber == nil {
+				open++
+			}
 			l := lease.Shard{ID: deref(sh.ShardId)}
 			for _, p := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
 				if p != nil && *p != "" {
@@ -270,6 +287,7 @@ func (s *Source) listShards(ctx context.Context) ([]lease.Shard, error) {
 			out = append(out, l)
 		}
 		if page.NextToken == nil {
+			s.openShards.Store(open)
 			return out, nil
 		}
 		in = &kds.ListShardsInput{NextToken: page.NextToken}
@@ -398,20 +416,25 @@ func (r *shardReader) run(ctx context.Context) error {
 			return nil
 		case errors.As(err, &expired):
 			s.expired.Add(1)
+			s.lastError.Store("expired_iterator")
 			r.it = nil
 			next = start
 			continue
 		case errors.As(err, &pte):
 			s.throttled.Add(1)
+			s.lastError.Store("throttled")
 			next = start.Add(r.nextBackoff())
 			continue
 		case err != nil:
 			s.readErr.Add(1)
+			s.lastError.Store("read_error")
 			r.log.Warn("get records failed", zap.Error(err))
 			next = start.Add(r.nextBackoff())
 			continue
 		}
 		r.backoff = 0
+		s.lastError.Store("")
+		s.lastRead.Store(s.clock.Now().UnixMilli())
 		size := 0
 		for i := range out.Records {
 			size += len(out.Records[i].Data)
@@ -654,4 +677,33 @@ func (r *shardReader) finish(ctx context.Context) error {
 		case <-r.s.clock.After(r.nextBackoff()):
 		}
 	}
+}
+
+// AddCounters returns s with the counters of o added (the gauges stay s's): the app keeps a
+// stream's counters monotonic across a reload that replaces its Source.
+func (s Stats) AddCounters(o Stats) Stats {
+	s.RecordsRead += o.RecordsRead
+	s.BytesRead += o.BytesRead
+	s.EventsEmitted += o.EventsEmitted
+	s.ControlMessages += o.ControlMessages
+	s.DecodeErrors += o.DecodeErrors
+	s.Unmapped += o.Unmapped
+	s.DuplicatesDropped += o.DuplicatesDropped
+	s.Throttled += o.Throttled
+	s.ExpiredIterators += o.ExpiredIterators
+	s.ReadErrors += o.ReadErrors
+	s.Checkpoints += o.Checkpoints
+	s.UncheckpointedBatches += o.UncheckpointedBatches
+	s.UncheckpointedEvents += o.UncheckpointedEvents
+	l, ol := &s.Lease, o.Lease
+	l.Taken += ol.Taken
+	l.Takeovers += ol.Takeovers
+	l.HandoffsIn += ol.HandoffsIn
+	l.HandoffsOut += ol.HandoffsOut
+	l.Lost += ol.Lost
+	l.Released += ol.Released
+	l.ShardsEnded += ol.ShardsEnded
+	l.RenewFailures += ol.RenewFailures
+	l.ScanFailures += ol.ScanFailures
+	return s
 }
