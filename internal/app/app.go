@@ -173,7 +173,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if a.inv, err = a.newInventories(cfg); err != nil {
 		return nil, err
 	}
-	src, err := a.buildSource(cfg)
+	src, err := a.buildSource(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -235,7 +235,7 @@ func (a *App) currentSource() ingest.Source { return a.src.Load().Source }
 
 // newSource builds the source of cfg's sources, through the ingest.Source boundary only: the
 // CloudWatch Logs poller for the polled groups, and one leased reader per Kinesis stream.
-func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
+func (a *App) newSource(ctx context.Context, cfg *config.Config) (ingest.Source, error) {
 	var srcs []ingest.Source
 	polled := len(cfg.IngestOptions.Groups) > 0 || len(cfg.IngestOptions.Discovery) > 0
 	if polled || !hasKinesis(cfg.Sources) {
@@ -249,8 +249,8 @@ func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
 		if s.Kinesis == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.Ingest.RequestTimeout)
-		k, err := a.newKinesisSource(ctx, cfg, s)
+		kctx, cancel := context.WithTimeout(ctx, cfg.Ingest.RequestTimeout)
+		k, err := a.newKinesisSource(kctx, cfg, s)
 		cancel()
 		if err != nil {
 			return nil, err
