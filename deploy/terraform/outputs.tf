@@ -33,26 +33,35 @@ output "log_format" {
 # both at once would count every record twice.
 #   terraform output -raw flowd_config > flowd.yaml
 locals {
-  flowd_config = yamlencode({
-    # Every value a string, so that the two lists unify (as lists of maps of strings).
-    sources = var.enable_kinesis ? [{
-      kinesis_stream   = var.kinesis_stream_name
-      lease_table      = var.lease_table_name
+  flowd_checkpoint = {
+    path     = var.checkpoint_path
+    interval = "30s"
+  }
+  # Two documents rather than one with conditional parts: HCL's conditional needs both of its
+  # results of one type, and the two configs are objects with different keys.
+  flowd_config = var.enable_kinesis ? yamlencode({
+    # Every log group the stream carries, in the flow log's format (other accounts' groups
+    # through the destination included).
+    sources = [{
+      kinesis_stream = var.kinesis_stream_name
+      lease_table    = var.lease_table_name
+      log_format     = var.log_format
+    }]
+    kinesis = {
       initial_position = var.kinesis_initial_position
-      log_format       = var.log_format
-      }] : [{
+    }
+    checkpoint = local.flowd_checkpoint
+    }) : yamlencode({
+    sources = [{
       log_group  = var.log_group_name
       log_format = var.log_format
     }]
-    checkpoint = {
-      path     = var.checkpoint_path
-      interval = "30s"
-    }
+    checkpoint = local.flowd_checkpoint
   })
 }
 
 output "flowd_config" {
-  description = "flowd.yaml reading this flow log group with the flow log's own format."
+  description = "flowd.yaml reading this flow log group with the flow log's own format (with enable_kinesis: reading the stream it is subscribed to)."
   value       = local.flowd_config
 }
 

@@ -166,7 +166,7 @@ variable "lease_table_name" {
 }
 
 variable "kinesis_initial_position" {
-  description = "Where flowd_config's Kinesis source starts on a shard that has no lease yet: trim_horizon (the oldest retained record) or latest."
+  description = "flowd_config's kinesis.initial_position: where a shard that has no lease yet is read from, trim_horizon (the oldest retained record) or latest."
   type        = string
   default     = "trim_horizon"
 

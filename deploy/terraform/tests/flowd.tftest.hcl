@@ -288,7 +288,7 @@ run "kinesis_enabled" {
     error_message = "outputs of the Kinesis source without source accounts: the stream and the table, no destination"
   }
   assert {
-    condition     = yamldecode(output.flowd_config).sources[0].kinesis_stream == "flowd-flow-logs" && yamldecode(output.flowd_config).sources[0].lease_table == "flowd-leases" && yamldecode(output.flowd_config).sources[0].initial_position == "trim_horizon" && yamldecode(output.flowd_config).sources[0].log_format == var.log_format && length(yamldecode(output.flowd_config).sources) == 1
+    condition     = yamldecode(output.flowd_config).sources[0].kinesis_stream == "flowd-flow-logs" && yamldecode(output.flowd_config).sources[0].lease_table == "flowd-leases" && yamldecode(output.flowd_config).kinesis.initial_position == "trim_horizon" && yamldecode(output.flowd_config).sources[0].log_format == var.log_format && length(yamldecode(output.flowd_config).sources) == 1
     error_message = "flowd_config must read the stream (and not also poll the group, which would count every record twice)"
   }
 }
