@@ -133,7 +133,7 @@ echo "$out" | grep -q 'needs Kubernetes 1.28' || fail "shards=3 on 1.27 failed w
 # drain). replicaCount > 1 is refused with a polled source (each pod would count it), with
 # shards > 1, and with both minAvailable and maxUnavailable.
 grep -q 'replicas: 3' "$work/kinesis.yaml" || fail "kinesis-values.yaml did not render three replicas"
-grep -q -- '--shard' "$work/kinesis.yaml" && fail "Kinesis replicas got --shard"
+grep -Eq -- '^ *- --shard' "$work/kinesis.yaml" && fail "Kinesis replicas got --shard"
 grep -q 'kind: PodDisruptionBudget' "$work/kinesis.yaml" || fail "replicaCount=3 rendered no PodDisruptionBudget"
 grep -q 'maxUnavailable: 1' "$work/kinesis.yaml" || fail "the PodDisruptionBudget lacks maxUnavailable: 1"
 grep -q 'minAvailable: 2' "$work/kinesis-min-available.yaml" || fail "pdb.minAvailable=2 was not rendered"
