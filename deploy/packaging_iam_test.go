@@ -380,6 +380,7 @@ func TestTrustPolicies(t *testing.T) {
 		{"deploy/iam/trust-ecs-tasks.json", "Service", "ecs-tasks.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceAccount", "aws:SourceArn"}},
 		{"deploy/iam/trust-cross-account.json", "AWS", ":role/flowd", "sts:AssumeRole", []string{"sts:ExternalId"}},
 		{"deploy/iam/trust-flow-logs-delivery.json", "Service", "vpc-flow-logs.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceAccount", "aws:SourceArn"}},
+		{"deploy/iam/trust-logs-to-kinesis.json", "Service", "logs.us-east-1.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceArn"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
@@ -478,5 +479,34 @@ func TestKinesisPolicyIsScoped(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%s: statements on %d services, want %d", path, len(got), len(want))
+	}
+}
+
+// TestLogsToKinesisPolicy checks the role CloudWatch Logs assumes to feed the Kinesis source:
+// kinesis:PutRecord on the one stream flowd reads (flowd-kinesis-policy.json's), the same as
+// the module's role in deploy/terraform/kinesis.tf.
+func TestLogsToKinesisPolicy(t *testing.T) {
+	var streams []string
+	for _, st := range readPolicy(t, "deploy/iam/flowd-kinesis-policy.json").Statement {
+		if slices.Contains(st.Action, "kinesis:GetRecords") {
+			streams = append(streams, st.Resource...)
+		}
+	}
+	var actions, resources []string
+	for _, st := range readPolicy(t, "deploy/iam/logs-to-kinesis-policy.json").Statement {
+		actions = append(actions, st.Action...)
+		resources = append(resources, st.Resource...)
+	}
+	if !slices.Equal(actions, []string{"kinesis:PutRecord"}) || !slices.Equal(resources, streams) {
+		t.Errorf("logs-to-kinesis-policy.json grants %v on %v, want kinesis:PutRecord on flowd's stream %v", actions, resources, streams)
+	}
+	if got := policyActions(t, findBlock(t, terraformFiles(t), "data", "aws_iam_policy_document", "logs_to_kinesis")); !slices.Equal(got, actions) {
+		t.Errorf("Terraform's logs_to_kinesis policy grants %v, deploy/iam %v", got, actions)
+	}
+	// The trust is bound to the sending accounts' log ARNs, with a wildcard, so StringLike.
+	for _, st := range readPolicy(t, "deploy/iam/trust-logs-to-kinesis.json").Statement {
+		if arns := st.Condition["StringLike"]["aws:SourceArn"]; len(arns) == 0 || !strings.HasPrefix(arns[0], "arn:aws:logs:") {
+			t.Errorf("trust-logs-to-kinesis.json: condition %v, want StringLike aws:SourceArn on arn:aws:logs:...", st.Condition)
+		}
 	}
 }
