@@ -143,7 +143,9 @@ func (e *kinesisEnv) replica(t *testing.T, name string) (base string, a *App, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "http://" + a.Addrs()[0].String(), a, runStoppable(t, a)
+	// The stop bound fits a Kinesis source: the final checkpoint lets the shards write their
+	// lease checkpoints and release before Run returns.
+	return "http://" + a.Addrs()[0].String(), a, runWithin(t, a, 20*time.Second)
 }
 
 // writeReplicaConfig writes the config of a replica; extraGroup adds a listed log group.
@@ -169,33 +171,6 @@ workers: 2
 		t.Fatal(err)
 	}
 	return path
-}
-
-// runStoppable is run with a stop bound that fits a Kinesis source: the final checkpoint lets
-// the shards write their lease checkpoints and release before Run returns.
-func runStoppable(t *testing.T, a *App) func() {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("Run did not return within 20s of cancel")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
 }
 
 const acceptedKey = `flowd_flows_total{action="accept",port="443",protocol="tcp"}`

@@ -55,12 +55,7 @@ func validateKinesisSource(p *problems, path string, sf SourceFile, groups int) 
 	}
 	validateEndpoint(p, path+".endpoint", sf.Endpoint)
 	validateEndpoint(p, path+".dynamodb_endpoint", sf.DynamoDBEndpoint)
-	if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
-		p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
-	}
-	if sf.ExternalID != "" && sf.RoleARN == "" {
-		p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
-	}
+	validateRole(p, path, sf)
 	if sf.LogGroups != nil {
 		if len(sf.LogGroups) == 0 {
 			p.add(path+".log_groups", "is empty: name the groups to count, or remove it to count every group of the stream")
