@@ -211,8 +211,8 @@ type probeSource struct {
 }
 
 func (p *probeSource) Run(ctx context.Context, _ chan<- ingest.Batch) error { <-ctx.Done(); return nil }
-func (p *probeSource) Restore([]ingest.SourceState)                          {}
-func (p *probeSource) Stats() ingest.Stats                                   { return ingest.Stats{} }
+func (p *probeSource) Restore([]ingest.SourceState)                         {}
+func (p *probeSource) Stats() ingest.Stats                                  { return ingest.Stats{} }
 func (p *probeSource) Checkpoint(_ context.Context, capture func([]ingest.SourceState) error) error {
 	if err := capture([]ingest.SourceState{{Name: "probe"}}); err != nil {
 		return err
