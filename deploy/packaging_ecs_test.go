@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/flowd-dev/flowd/internal/config"
 )
@@ -242,5 +243,77 @@ func TestECSConfigComesFromSSM(t *testing.T) {
 	}
 	if _, err := config.Load(readFile(t, "deploy/ecs/flowd.yaml")); err != nil {
 		t.Errorf("deploy/ecs/flowd.yaml: flowd rejects it: %v", err)
+	}
+}
+
+func TestECSKinesisServiceIsACreateServiceInput(t *testing.T) {
+	client, body := captureECS(t)
+	var in ecs.CreateServiceInput
+	roundTrip(t, "deploy/ecs/service-kinesis.json", &in, func(ctx context.Context) error {
+		_, err := client.CreateService(ctx, &in)
+		return err
+	}, body)
+}
+
+// TestECSServicesCountEachRecordOnce checks the two services against their sources. The
+// polling service (service.json) runs one task and stops it before its replacement starts: two
+// tasks polling one log group would count its records twice. The Kinesis service
+// (service-kinesis.json) runs several tasks of the same task definition, which share the
+// stream's shards through leases, and may overlap during a deployment (the leases move, they
+// are never held twice); its config (deploy/ecs/flowd-kinesis.yaml) has Kinesis sources only,
+// and docs/deploy.md says how it gets into the task's parameter.
+func TestECSServicesCountEachRecordOnce(t *testing.T) {
+	var poll, kin ecs.CreateServiceInput
+	if err := decodeJSONStrict(readFile(t, "deploy/ecs/service.json"), &poll); err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeJSONStrict(readFile(t, "deploy/ecs/service-kinesis.json"), &kin); err != nil {
+		t.Fatal(err)
+	}
+	if got, dc := aws.ToInt32(poll.DesiredCount), poll.DeploymentConfiguration; got != 1 || dc == nil || aws.ToInt32(dc.MaximumPercent) != 100 || aws.ToInt32(dc.MinimumHealthyPercent) != 0 {
+		t.Errorf("service.json: desiredCount %d, deployment %+v; want 1 task, stopped before its replacement starts (0%%/100%%)", got, dc)
+	}
+	if got := aws.ToInt32(kin.DesiredCount); got < 2 {
+		t.Errorf("service-kinesis.json: desiredCount %d, want several tasks", got)
+	}
+	if dc := kin.DeploymentConfiguration; dc == nil || aws.ToInt32(dc.MinimumHealthyPercent) < 50 || dc.DeploymentCircuitBreaker == nil || !dc.DeploymentCircuitBreaker.Enable {
+		t.Errorf("service-kinesis.json: deployment %+v; want at least half the tasks kept during a deployment, and the circuit breaker", dc)
+	}
+	if aws.ToString(kin.TaskDefinition) != aws.ToString(poll.TaskDefinition) || aws.ToString(kin.Cluster) != aws.ToString(poll.Cluster) {
+		t.Errorf("service-kinesis.json runs %s on %s; want service.json's task definition %s on %s (the config, in the parameter, makes the difference)",
+			aws.ToString(kin.TaskDefinition), aws.ToString(kin.Cluster), aws.ToString(poll.TaskDefinition), aws.ToString(poll.Cluster))
+	}
+	if aws.ToString(kin.ServiceName) == aws.ToString(poll.ServiceName) {
+		t.Error("the two services have one name")
+	}
+	if nc := kin.NetworkConfiguration; nc == nil || nc.AwsvpcConfiguration == nil || len(nc.AwsvpcConfiguration.Subnets) < 2 {
+		t.Error("service-kinesis.json: want subnets in several Availability Zones, so that one zone's loss leaves replicas to take its leases")
+	}
+	if len(kin.ServiceRegistries) != 1 || aws.ToInt32(kin.ServiceRegistries[0].ContainerPort) != 9820 {
+		t.Errorf("service-kinesis.json: service registries %+v; Prometheus finds every task through Cloud Map on 9820", kin.ServiceRegistries)
+	}
+
+	const file = "deploy/ecs/flowd-kinesis.yaml"
+	data := readFile(t, file)
+	if _, err := config.Load(data); err != nil {
+		t.Fatalf("%s: flowd rejects it: %v", file, err)
+	}
+	var cfg struct {
+		Sources []map[string]any `yaml:"sources"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) == 0 {
+		t.Fatalf("%s has no source", file)
+	}
+	for i, src := range cfg.Sources {
+		if _, ok := src["kinesis_stream"]; !ok {
+			t.Errorf("%s: sources[%d] is not a Kinesis source; each of %d tasks would count it", file, i, aws.ToInt32(kin.DesiredCount))
+		}
+	}
+	if doc := string(readFile(t, "docs/deploy.md")); !strings.Contains(doc, "aws ssm put-parameter --name /flowd/config --type String --value file://"+file) ||
+		!strings.Contains(doc, "aws ecs create-service --cli-input-json file://deploy/ecs/service-kinesis.json") {
+		t.Errorf("docs/deploy.md does not show how to store %s in /flowd/config and create the Kinesis service", file)
 	}
 }

@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -98,16 +100,28 @@ func sdkOperations(client any) []string {
 	return ops
 }
 
+type awsService struct {
+	prefix, importPath string
+	client             any
+	scoped             bool
+}
+
 // awsServices are the AWS SDK clients flowd's code may call, with the IAM service prefix of
 // their actions. A call of an operation of a client not listed here is not seen: add the
 // client when the code starts using one.
-var awsServices = []struct {
-	prefix, importPath string
-	client             any
-}{
-	{"logs", "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs", &cloudwatchlogs.Client{}},
-	{"sts", "github.com/aws/aws-sdk-go-v2/service/sts", &sts.Client{}},
-	{"ec2", "github.com/aws/aws-sdk-go-v2/service/ec2", &ec2.Client{}},
+//
+// scoped: the service's operation names are also common method names of other types
+// (dynamodb's Scan and Query are bufio.Scanner.Scan and url.URL.Query; kinesis's GetRecords
+// and PutRecord are ordinary names too), so a call by that name counts only in a package that
+// imports the SDK package. That is where flowd calls them: through the interfaces its packages
+// declare with the SDK's input types (kinesis.API, lease.DynamoDB), which cannot be written, or
+// given an *OpInput, without the import.
+var awsServices = []awsService{
+	{"logs", "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs", &cloudwatchlogs.Client{}, false},
+	{"sts", "github.com/aws/aws-sdk-go-v2/service/sts", &sts.Client{}, false},
+	{"ec2", "github.com/aws/aws-sdk-go-v2/service/ec2", &ec2.Client{}, false},
+	{"kinesis", "github.com/aws/aws-sdk-go-v2/service/kinesis", &kinesis.Client{}, true},
+	{"dynamodb", "github.com/aws/aws-sdk-go-v2/service/dynamodb", &dynamodb.Client{}, true},
 }
 
 // inventorySid names the one statement allowed Resource "*": EC2's Describe actions have no
@@ -140,7 +154,7 @@ func calledActions(t *testing.T) map[string][]string {
 		}
 		byPkg[svc.importPath] = names
 	}
-	for _, want := range []string{"FilterLogEvents", "AssumeRole", "DescribeFlowLogs", "NewDescribeFlowLogsPaginator"} {
+	for _, want := range []string{"FilterLogEvents", "AssumeRole", "DescribeFlowLogs", "NewDescribeFlowLogsPaginator", "GetRecords", "NewScanPaginator"} {
 		if len(byName[want]) == 0 {
 			t.Fatalf("the SDK clients' operations were not found by reflection (no %s)", want)
 		}
@@ -231,11 +245,19 @@ func calledActions(t *testing.T) map[string][]string {
 			}
 			continue
 		}
-		candidates := byName[c.name]
+		var candidates []string
+		for _, action := range byName[c.name] {
+			if svc := serviceOf(action); !svc.scoped || sdkImports[c.dir][svc.importPath] {
+				candidates = append(candidates, action)
+			}
+		}
+		if len(candidates) == 0 {
+			continue // only scoped services' operations by that name, in a package importing none of them
+		}
 		if len(candidates) > 1 {
 			var imported []string
 			for _, svc := range awsServices {
-				if action, ok := byPkg[svc.importPath][c.name]; ok && sdkImports[c.dir][svc.importPath] {
+				if action, ok := byPkg[svc.importPath][c.name]; ok && sdkImports[c.dir][svc.importPath] && slices.Contains(candidates, action) {
 					imported = append(imported, action)
 				}
 			}
@@ -250,20 +272,31 @@ func calledActions(t *testing.T) map[string][]string {
 	return found
 }
 
+// serviceOf returns the entry of awsServices whose prefix the action carries.
+func serviceOf(action string) awsService {
+	prefix, _, _ := strings.Cut(action, ":")
+	for _, s := range awsServices {
+		if s.prefix == prefix {
+			return s
+		}
+	}
+	return awsService{}
+}
+
 // TestFlowdPolicyGrantsExactlyTheCalledActions holds the policies flowd's role gets against
 // the operations its code calls: a call without a grant fails in production with
 // AccessDenied (UnauthorizedOperation for EC2), a grant without a call is privilege nobody
 // needs. Every statement names ARNs, except the EC2 inventory's, which must be "*".
 func TestFlowdPolicyGrantsExactlyTheCalledActions(t *testing.T) {
 	called := calledActions(t)
-	for _, want := range []string{"logs:FilterLogEvents", "ec2:DescribeNetworkInterfaces"} {
+	for _, want := range []string{"logs:FilterLogEvents", "ec2:DescribeNetworkInterfaces", "kinesis:GetRecords", "dynamodb:UpdateItem", "dynamodb:Scan"} {
 		if _, ok := called[want]; !ok {
 			t.Fatalf("no call of %s found in cmd/ or internal/ (found %v): the scan is broken", want, called)
 		}
 	}
 	granted := map[string]string{}
 	inventoryStatements := 0
-	for _, path := range []string{"deploy/iam/flowd-policy.json", "deploy/iam/flowd-assume-role-policy.json"} {
+	for _, path := range []string{"deploy/iam/flowd-policy.json", "deploy/iam/flowd-assume-role-policy.json", "deploy/iam/flowd-kinesis-policy.json"} {
 		for _, st := range readPolicy(t, path).Statement {
 			for _, a := range st.Action {
 				granted[a] = path
@@ -347,6 +380,7 @@ func TestTrustPolicies(t *testing.T) {
 		{"deploy/iam/trust-ecs-tasks.json", "Service", "ecs-tasks.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceAccount", "aws:SourceArn"}},
 		{"deploy/iam/trust-cross-account.json", "AWS", ":role/flowd", "sts:AssumeRole", []string{"sts:ExternalId"}},
 		{"deploy/iam/trust-flow-logs-delivery.json", "Service", "vpc-flow-logs.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceAccount", "aws:SourceArn"}},
+		{"deploy/iam/trust-logs-to-kinesis.json", "Service", "logs.us-east-1.amazonaws.com", "sts:AssumeRole", []string{"aws:SourceArn"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
@@ -398,19 +432,11 @@ func TestDeliveryPolicy(t *testing.T) {
 	}
 }
 
-// kinesisActions are what the Kinesis source (branch kinesis: internal/kinesis, internal/lease)
-// calls, by resource. Not derived from the code yet: that code is not merged. Once it is, add
-// the kinesis and dynamodb clients to awsServices and the file to
-// TestFlowdPolicyGrantsExactlyTheCalledActions, and drop this list.
-var kinesisActions = map[string][]string{
-	"arn:aws:kinesis:": {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"},
-	"arn:aws:dynamodb:": {"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:GetItem",
-		"dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
-}
-
 // TestKinesisPolicyIsScoped checks deploy/iam/flowd-kinesis-policy.json: the stream's actions
-// on stream ARNs only, the lease table's on table ARNs only (never an index or "*"), and
-// exactly the actions the Kinesis source calls.
+// on stream ARNs only, the lease table's on table ARNs only (never an index or "*"), one
+// statement per service, and every action the Kinesis source's code calls (internal/kinesis,
+// internal/lease: calledActions) in it. TestFlowdPolicyGrantsExactlyTheCalledActions holds the
+// three policy files together to exactly the called actions.
 func TestKinesisPolicyIsScoped(t *testing.T) {
 	const path = "deploy/iam/flowd-kinesis-policy.json"
 	got := map[string][]string{}
@@ -436,13 +462,51 @@ func TestKinesisPolicyIsScoped(t *testing.T) {
 		}
 		got[prefix] = append(got[prefix], st.Action...)
 	}
-	for prefix, want := range kinesisActions {
-		have := slices.Sorted(slices.Values(got[prefix]))
-		if !slices.Equal(have, want) {
-			t.Errorf("%s: actions on %s... are %v, want %v", path, prefix, have, want)
+	want := map[string][]string{}
+	for action := range calledActions(t) {
+		if service, _, _ := strings.Cut(action, ":"); service == "kinesis" || service == "dynamodb" {
+			want["arn:aws:"+service+":"] = append(want["arn:aws:"+service+":"], action)
 		}
 	}
-	if len(got) != len(kinesisActions) {
-		t.Errorf("%s: statements on %d services, want %d", path, len(got), len(kinesisActions))
+	if len(want) != 2 {
+		t.Fatalf("calls of the kinesis and dynamodb clients found: %v; the scan of internal/kinesis and internal/lease is broken", want)
+	}
+	for prefix, actions := range want {
+		slices.Sort(actions)
+		if have := slices.Sorted(slices.Values(got[prefix])); !slices.Equal(have, actions) {
+			t.Errorf("%s: actions on %s... are %v, the code calls %v", path, prefix, have, actions)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: statements on %d services, want %d", path, len(got), len(want))
+	}
+}
+
+// TestLogsToKinesisPolicy checks the role CloudWatch Logs assumes to feed the Kinesis source:
+// kinesis:PutRecord on the one stream flowd reads (flowd-kinesis-policy.json's), the same as
+// the module's role in deploy/terraform/kinesis.tf.
+func TestLogsToKinesisPolicy(t *testing.T) {
+	var streams []string
+	for _, st := range readPolicy(t, "deploy/iam/flowd-kinesis-policy.json").Statement {
+		if slices.Contains(st.Action, "kinesis:GetRecords") {
+			streams = append(streams, st.Resource...)
+		}
+	}
+	var actions, resources []string
+	for _, st := range readPolicy(t, "deploy/iam/logs-to-kinesis-policy.json").Statement {
+		actions = append(actions, st.Action...)
+		resources = append(resources, st.Resource...)
+	}
+	if !slices.Equal(actions, []string{"kinesis:PutRecord"}) || !slices.Equal(resources, streams) {
+		t.Errorf("logs-to-kinesis-policy.json grants %v on %v, want kinesis:PutRecord on flowd's stream %v", actions, resources, streams)
+	}
+	if got := policyActions(t, findBlock(t, terraformFiles(t), "data", "aws_iam_policy_document", "logs_to_kinesis")); !slices.Equal(got, actions) {
+		t.Errorf("Terraform's logs_to_kinesis policy grants %v, deploy/iam %v", got, actions)
+	}
+	// The trust is bound to the sending accounts' log ARNs, with a wildcard, so StringLike.
+	for _, st := range readPolicy(t, "deploy/iam/trust-logs-to-kinesis.json").Statement {
+		if arns := st.Condition["StringLike"]["aws:SourceArn"]; len(arns) == 0 || !strings.HasPrefix(arns[0], "arn:aws:logs:") {
+			t.Errorf("trust-logs-to-kinesis.json: condition %v, want StringLike aws:SourceArn on arn:aws:logs:...", st.Condition)
+		}
 	}
 }

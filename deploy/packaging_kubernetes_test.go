@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,8 +35,14 @@ func chartValues(t *testing.T) chartValuesFile {
 // manifests returns the objects of deploy/kubernetes/flowd.yaml by kind.
 func manifests(t *testing.T) map[string]map[string]any {
 	t.Helper()
+	return manifestsOf(t, "deploy/kubernetes/flowd.yaml")
+}
+
+// manifestsOf returns the objects of a rendered manifest file by kind.
+func manifestsOf(t *testing.T, path string) map[string]map[string]any {
+	t.Helper()
 	byKind := map[string]map[string]any{}
-	for _, doc := range yamlDocs(t, "deploy/kubernetes/flowd.yaml") {
+	for _, doc := range yamlDocs(t, path) {
 		kind, _ := doc["kind"].(string)
 		if _, dup := byKind[kind]; dup {
 			t.Fatalf("two %s objects", kind)
@@ -54,9 +61,12 @@ func renderedConfig(t *testing.T) string {
 // artifacts ship, so a key flowd does not know or a bad value fails here, not at start-up.
 func TestShippedConfigsLoad(t *testing.T) {
 	tests := map[string]string{
-		"deploy/ecs/flowd.yaml":                    string(readFile(t, "deploy/ecs/flowd.yaml")),
-		"deploy/helm/flowd/values.yaml config":     chartValues(t).Config,
-		"deploy/kubernetes/flowd.yaml (ConfigMap)": renderedConfig(t),
+		"deploy/ecs/flowd.yaml":                            string(readFile(t, "deploy/ecs/flowd.yaml")),
+		"deploy/ecs/flowd-kinesis.yaml":                    string(readFile(t, "deploy/ecs/flowd-kinesis.yaml")),
+		"deploy/helm/flowd/values.yaml config":             chartValues(t).Config,
+		"deploy/helm/kinesis-values.yaml config":           kinesisValues(t).Config,
+		"deploy/kubernetes/flowd.yaml (ConfigMap)":         renderedConfig(t),
+		"deploy/kubernetes/flowd-kinesis.yaml (ConfigMap)": digString(t, manifestsOf(t, kinesisManifest)["ConfigMap"], "data", "flowd.yaml"),
 	}
 	for name, data := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -82,6 +92,10 @@ func TestStatefulSetPod(t *testing.T) {
 	objs := manifests(t)
 	if objs["Deployment"] != nil || objs["PersistentVolumeClaim"] != nil {
 		t.Error("deploy/kubernetes/flowd.yaml has a Deployment or a chart-managed claim; flowd runs as a StatefulSet with volumeClaimTemplates")
+	}
+	// One pod: a budget would allow no eviction at all and block every node drain.
+	if objs["PodDisruptionBudget"] != nil {
+		t.Error("deploy/kubernetes/flowd.yaml has a PodDisruptionBudget for its single pod")
 	}
 	for _, kind := range []string{"ServiceAccount", "ConfigMap", "Service", "StatefulSet"} {
 		if objs[kind] == nil {
@@ -143,6 +157,91 @@ func TestStatefulSetPod(t *testing.T) {
 	}
 	if got, _ := dig(objs["Service"], "spec", "ports", 0, "port"); got != 9820 {
 		t.Errorf("Service port %v, want 9820", got)
+	}
+}
+
+// kinesisManifest is the chart rendered with deploy/helm/kinesis-values.yaml.
+const kinesisManifest = "deploy/kubernetes/flowd-kinesis.yaml"
+
+// kinesisValuesFile is the part of deploy/helm/kinesis-values.yaml the tests read.
+type kinesisValuesFile struct {
+	ReplicaCount int    `yaml:"replicaCount"`
+	Config       string `yaml:"config"`
+	PDB          struct {
+		MaxUnavailable int `yaml:"maxUnavailable"`
+	} `yaml:"pdb"`
+}
+
+func kinesisValues(t *testing.T) kinesisValuesFile {
+	t.Helper()
+	var v kinesisValuesFile
+	if err := yaml.Unmarshal(readFile(t, "deploy/helm/kinesis-values.yaml"), &v); err != nil {
+		t.Fatalf("kinesis-values.yaml: %v", err)
+	}
+	return v
+}
+
+// TestKinesisReplicas checks the chart rendered for several replicas on a Kinesis source
+// (deploy/kubernetes/flowd-kinesis.yaml, rendered by scripts/render-k8s.sh from
+// deploy/helm/kinesis-values.yaml): replicaCount pods of one StatefulSet, each with its own
+// checkpoint claim and no --shard (the leases split the shards, not the flag), Kinesis sources
+// only, and a PodDisruptionBudget that selects exactly those pods and lets one go at a time.
+func TestKinesisReplicas(t *testing.T) {
+	values := kinesisValues(t)
+	if values.ReplicaCount < 2 {
+		t.Fatalf("kinesis-values.yaml replicaCount = %d, want several replicas", values.ReplicaCount)
+	}
+	objs := manifestsOf(t, kinesisManifest)
+	sts, pdb := objs["StatefulSet"], objs["PodDisruptionBudget"]
+	if sts == nil || pdb == nil {
+		t.Fatalf("%s: StatefulSet %v, PodDisruptionBudget %v; want both", kinesisManifest, sts != nil, pdb != nil)
+	}
+	if got, _ := dig(sts, "spec", "replicas"); got != values.ReplicaCount {
+		t.Errorf("StatefulSet replicas = %v, want replicaCount %d", got, values.ReplicaCount)
+	}
+	if got := digString(t, sts, "spec", "volumeClaimTemplates", 0, "metadata", "name"); got != "checkpoint" {
+		t.Errorf("volumeClaimTemplates[0] = %q: each replica needs its own checkpoint claim", got)
+	}
+	args, _ := dig(sts, "spec", "template", "spec", "containers", 0, "args")
+	for _, a := range args.([]any) {
+		if strings.HasPrefix(a.(string), "--shard") {
+			t.Errorf("replica arg %q: Kinesis replicas share shards through leases, not --shard", a)
+		}
+	}
+	var cfg struct {
+		Sources []map[string]any `yaml:"sources"`
+	}
+	if err := yaml.Unmarshal([]byte(digString(t, objs["ConfigMap"], "data", "flowd.yaml")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sources) == 0 {
+		t.Fatal("the rendered config has no source")
+	}
+	for i, src := range cfg.Sources {
+		if _, ok := src["kinesis_stream"]; !ok {
+			t.Errorf("sources[%d] %v is not a Kinesis source: each of %d replicas would count it", i, src, values.ReplicaCount)
+		}
+	}
+
+	if got := digString(t, pdb, "apiVersion"); got != "policy/v1" {
+		t.Errorf("PodDisruptionBudget apiVersion %q, want policy/v1", got)
+	}
+	if got, _ := dig(pdb, "spec", "maxUnavailable"); got != values.PDB.MaxUnavailable || got != 1 {
+		t.Errorf("PodDisruptionBudget maxUnavailable = %v, want the values' %d (1)", got, values.PDB.MaxUnavailable)
+	}
+	if _, err := dig(pdb, "spec", "minAvailable"); err == nil {
+		t.Error("PodDisruptionBudget sets both minAvailable and maxUnavailable")
+	}
+	selector, _ := dig(pdb, "spec", "selector", "matchLabels")
+	stsSelector, _ := dig(sts, "spec", "selector", "matchLabels")
+	podLabels, _ := dig(sts, "spec", "template", "metadata", "labels")
+	if !reflect.DeepEqual(selector, stsSelector) {
+		t.Errorf("PodDisruptionBudget selects %v, the StatefulSet %v", selector, stsSelector)
+	}
+	for k, v := range selector.(map[string]any) {
+		if podLabels.(map[string]any)[k] != v {
+			t.Errorf("PodDisruptionBudget label %s=%v is not on the pods (%v)", k, v, podLabels)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -8,11 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/flowd-dev/flowd/internal/lease"
 )
 
 // These tests need no terraform binary: the module is checked with the HCL library Terraform
@@ -210,8 +216,15 @@ func TestTerraformPoliciesMatchTheCode(t *testing.T) {
 		called = append(called, a)
 	}
 	sort.Strings(called)
-	if got := policyActions(t, findBlock(t, bodies, "data", "aws_iam_policy_document", "flowd")); !slices.Equal(got, called) {
-		t.Errorf("flowd policy actions %v, want the actions the code calls %v", got, called)
+	// The module creates the lease table, so lease.Table.Ensure finds it with DescribeTable and
+	// never calls CreateTable: the one called action the module's policy leaves out
+	// (TestTerraformLeaseTableMatchesTheCode checks the table is the one Ensure would create).
+	want := slices.DeleteFunc(slices.Clone(called), func(a string) bool { return a == "dynamodb:CreateTable" })
+	if len(want) != len(called)-1 {
+		t.Fatalf("the code no longer calls dynamodb:CreateTable (%v): drop the exception", called)
+	}
+	if got := policyActions(t, findBlock(t, bodies, "data", "aws_iam_policy_document", "flowd")); !slices.Equal(got, want) {
+		t.Errorf("flowd policy actions %v, want the actions the code calls but dynamodb:CreateTable %v", got, want)
 	}
 	if got := policyActions(t, findBlock(t, bodies, "data", "aws_iam_policy_document", "delivery")); !slices.Equal(got, deliveryActions) {
 		t.Errorf("delivery policy actions %v, want %v", got, deliveryActions)
@@ -303,5 +316,155 @@ func TestTerraformInventoryStatement(t *testing.T) {
 	}
 	if v := literal(t, findBlock(t, terraformFiles(t), "variable", "enable_inventory"), "default"); !v.Equals(cty.True).True() {
 		t.Errorf("enable_inventory default = %#v, want true", v)
+	}
+}
+
+// createTableRecorder is a lease.DynamoDB without the table: DescribeTable answers
+// ResourceNotFoundException, CreateTable records what it was asked to create.
+type createTableRecorder struct {
+	lease.DynamoDB // any other call panics: Ensure makes none
+	created        *dynamodb.CreateTableInput
+}
+
+func (r *createTableRecorder) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return nil, &dbtypes.ResourceNotFoundException{Message: aws.String("no table")}
+}
+
+func (r *createTableRecorder) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	r.created = in
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+// TestTerraformLeaseTableMatchesTheCode checks the module's lease table against the table
+// internal/lease creates when it is missing (lease.Table.Ensure, run against a recorder): the
+// same hash key, attribute type and billing mode, and no range key. A table with another key
+// would fail every lease write.
+func TestTerraformLeaseTableMatchesTheCode(t *testing.T) {
+	rec := &createTableRecorder{}
+	tab, err := lease.NewTable(rec, "flowd-leases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Ensure(context.Background()); err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	in := rec.created
+	if in == nil || len(in.KeySchema) != 1 || len(in.AttributeDefinitions) != 1 {
+		t.Fatalf("Ensure created %+v: want one key and one attribute definition", in)
+	}
+	if in.KeySchema[0].KeyType != dbtypes.KeyTypeHash || aws.ToString(in.KeySchema[0].AttributeName) != aws.ToString(in.AttributeDefinitions[0].AttributeName) {
+		t.Fatalf("Ensure's key schema %+v does not match its attributes %+v", in.KeySchema, in.AttributeDefinitions)
+	}
+	key, keyType := aws.ToString(in.KeySchema[0].AttributeName), string(in.AttributeDefinitions[0].AttributeType)
+
+	table := findBlock(t, terraformFiles(t), "resource", "aws_dynamodb_table", "leases")
+	if got := literal(t, table, "hash_key").AsString(); got != key {
+		t.Errorf("aws_dynamodb_table.leases hash_key = %q, internal/lease's key is %q", got, key)
+	}
+	if _, ok := table.Body.Attributes["range_key"]; ok {
+		t.Error("aws_dynamodb_table.leases has a range_key; internal/lease addresses leases by the hash key alone")
+	}
+	if got := literal(t, table, "billing_mode").AsString(); got != string(in.BillingMode) {
+		t.Errorf("aws_dynamodb_table.leases billing_mode = %q, internal/lease creates %q", got, in.BillingMode)
+	}
+	var attrs []string
+	for _, b := range table.Body.Blocks {
+		if b.Type == "attribute" {
+			attrs = append(attrs, literal(t, b, "name").AsString()+":"+literal(t, b, "type").AsString())
+		}
+	}
+	if want := []string{key + ":" + keyType}; !slices.Equal(attrs, want) {
+		t.Errorf("aws_dynamodb_table.leases attributes %v, want %v", attrs, want)
+	}
+	if !refersTo(table, "name", "var.lease_table_name") {
+		t.Error("aws_dynamodb_table.leases name must be var.lease_table_name (the one flowd_config names)")
+	}
+}
+
+// dynamicStatements returns the content blocks of the dynamic statements of a policy document,
+// by sid, with the dynamic block each came from.
+func dynamicStatements(t *testing.T, doc *hclsyntax.Block) map[string][2]*hclsyntax.Block {
+	t.Helper()
+	out := map[string][2]*hclsyntax.Block{}
+	for _, d := range doc.Body.Blocks {
+		if d.Type != "dynamic" || !slices.Equal(d.Labels, []string{"statement"}) {
+			continue
+		}
+		for _, c := range d.Body.Blocks {
+			if c.Type == "content" {
+				out[literal(t, c, "sid").AsString()] = [2]*hclsyntax.Block{d, c}
+			}
+		}
+	}
+	return out
+}
+
+// TestTerraformKinesisMatchesTheCode checks the module's Kinesis source against deploy/iam and
+// internal/kinesis: flowd's two statements are deploy/iam/flowd-kinesis-policy.json's (same
+// sids and actions, less dynamodb:CreateTable), switched by var.enable_kinesis and on the
+// stream's and table's ARNs; the subscription distributes by log stream (internal/kinesis drops
+// a redelivered event on the shard that read it first, so a log stream must stay on one
+// shard); the stream uses the AWS managed key (flowd's policy has no kms:Decrypt); and the role
+// CloudWatch Logs assumes is bound by aws:SourceArn.
+func TestTerraformKinesisMatchesTheCode(t *testing.T) {
+	bodies := terraformFiles(t)
+	statements := dynamicStatements(t, findBlock(t, bodies, "data", "aws_iam_policy_document", "flowd"))
+	for _, st := range readPolicy(t, "deploy/iam/flowd-kinesis-policy.json").Statement {
+		want := slices.DeleteFunc(slices.Clone(st.Action), func(a string) bool { return a == "dynamodb:CreateTable" })
+		slices.Sort(want)
+		blocks, ok := statements[st.Sid]
+		if !ok {
+			t.Errorf("flowd's policy has no statement %s (deploy/iam/flowd-kinesis-policy.json has)", st.Sid)
+			continue
+		}
+		dyn, content := blocks[0], blocks[1]
+		var got []string
+		for _, v := range literal(t, content, "actions").AsValueSlice() {
+			got = append(got, v.AsString())
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s actions %v, want %v", st.Sid, got, want)
+		}
+		if !refersTo(dyn, "for_each", "var.enable_kinesis") {
+			t.Errorf("%s is not switched by var.enable_kinesis", st.Sid)
+		}
+		arn := map[bool]string{true: "local.kinesis_stream_arn", false: "local.lease_table_arn"}[strings.HasPrefix(want[0], "kinesis:")]
+		if !refersTo(dyn, "for_each", arn) {
+			t.Errorf("%s is not on %s", st.Sid, arn)
+		}
+	}
+
+	filter := findBlock(t, bodies, "resource", "aws_cloudwatch_log_subscription_filter", "flow_logs")
+	if got := literal(t, filter, "distribution").AsString(); got != "ByLogStream" {
+		t.Errorf("the subscription filter's distribution is %q, want ByLogStream", got)
+	}
+	for _, ref := range []string{"aws_kinesis_stream.flow_logs", "aws_iam_role.logs_to_kinesis"} {
+		if !refersTo(filter, "destination_arn", ref) && !refersTo(filter, "role_arn", ref) {
+			t.Errorf("the subscription filter does not use %s", ref)
+		}
+	}
+	stream := findBlock(t, bodies, "resource", "aws_kinesis_stream", "flow_logs")
+	if got := literal(t, stream, "kms_key_id").AsString(); got != "alias/aws/kinesis" {
+		t.Errorf("the stream's kms_key_id is %q: a customer managed key needs kms:Decrypt, which flowd's policy does not grant", got)
+	}
+
+	trust := findBlock(t, bodies, "data", "aws_iam_policy_document", "logs_to_kinesis_trust")
+	var principal, sourceArn bool
+	for _, st := range trust.Body.Blocks {
+		for _, b := range st.Body.Blocks {
+			switch b.Type {
+			case "principals":
+				principal = literal(t, b, "type").AsString() == "Service"
+			case "condition":
+				sourceArn = sourceArn || (literal(t, b, "variable").AsString() == "aws:SourceArn" && literal(t, b, "test").AsString() == "StringLike")
+			}
+		}
+	}
+	if !principal || !sourceArn {
+		t.Errorf("the role CloudWatch Logs assumes: service principal %v, StringLike aws:SourceArn condition %v; want both", principal, sourceArn)
+	}
+	if v := literal(t, findBlock(t, bodies, "variable", "enable_kinesis"), "default"); !v.Equals(cty.False).True() {
+		t.Errorf("enable_kinesis default = %#v, want false", v)
 	}
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders the plain Kubernetes manifests in deploy/kubernetes/ from the Helm chart, after
+# Renders the plain Kubernetes manifests in deploy/kubernetes/ from the Helm chart (flowd.yaml,
+# flowd-kinesis.yaml with deploy/helm/kinesis-values.yaml, flowd-monitoring.yaml), after
 # copying the rule files of deploy/prometheus/ into the chart (files/prometheus/), which is
 # where the chart's PrometheusRule reads them, and the dashboards of deploy/grafana/dashboards/
 # (files/dashboards/, for the dashboards ConfigMap): a chart cannot read files outside itself.
@@ -44,6 +45,12 @@ render() { # render OUT [helm args...]
 mkdir -p "$work/k8s"
 # The example account and Region are placeholders; docs/deploy.md says what to replace.
 render "$work/k8s/flowd.yaml" \
+  --set serviceAccount.roleArn=arn:aws:iam::111122223333:role/flowd \
+  --set aws.region=us-east-1
+# Three replicas sharing a Kinesis source through leases (deploy/helm/kinesis-values.yaml): the
+# StatefulSet of three pods, each with its own claim, and their PodDisruptionBudget.
+render "$work/k8s/flowd-kinesis.yaml" \
+  -f deploy/helm/kinesis-values.yaml \
   --set serviceAccount.roleArn=arn:aws:iam::111122223333:role/flowd \
   --set aws.region=us-east-1
 render "$work/k8s/flowd-monitoring.yaml" \

@@ -19,7 +19,6 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"go.uber.org/zap"
@@ -83,6 +82,9 @@ type demoCommand struct {
 	common            *commonFlags
 	web               *webFlags
 	emulatorAddr      *string
+	source            *string
+	kinesisAddr       *string
+	dynamoAddr        *string
 	scenario          *string
 	interfaces        *int
 	seed              *uint64
@@ -100,12 +102,16 @@ func newDemoCommand(c *kingpin.CmdClause, common *commonFlags, stdout, stderr io
 		common:       common,
 		web:          addWebFlags(c, false),
 		emulatorAddr: c.Flag("demo.emulator-address", "Address of the CloudWatch Logs emulator, for the AWS CLI or your own tools.").Default("127.0.0.1:4566").String(),
-		scenario:     c.Flag("demo.scenario", "Traffic scenario: "+strings.Join(simulate.ScenarioNames(), ", ")+".").Default(simulate.ScenarioDemo).Enum(simulate.ScenarioNames()...),
-		interfaces:   c.Flag("demo.interfaces", "Network interfaces in the simulated VPC.").Default("20").Int(),
-		seed:         c.Flag("demo.seed", "Seed of the simulated VPC and its traffic.").Default("1").Uint64(),
-		backfill:     c.Flag("demo.backfill", "Simulated past delivered at start.").Default("15m").Duration(),
-		stopAfter:    c.Flag("demo.stop-after", "Stop delivering new records after this long (0: never); /-/demo/truth then says complete. For tests.").Default("0s").Duration(),
-		out:          stdout, err: stderr,
+		source: c.Flag("demo.source", "How flowd reads the demo's log groups: cloudwatch (polls FilterLogEvents) or kinesis (subscription filters into a Kinesis stream, leases in DynamoDB; a shard is split on the way).").
+			Default(demoSourceCloudWatch).Enum(demoSourceCloudWatch, demoSourceKinesis),
+		kinesisAddr: c.Flag("demo.kinesis-address", "Address of the Kinesis emulator (--demo.source=kinesis).").Default("127.0.0.1:4567").String(),
+		dynamoAddr:  c.Flag("demo.dynamodb-address", "Address of the DynamoDB emulator holding the lease table (--demo.source=kinesis).").Default("127.0.0.1:4568").String(),
+		scenario:    c.Flag("demo.scenario", "Traffic scenario: "+strings.Join(simulate.ScenarioNames(), ", ")+".").Default(simulate.ScenarioDemo).Enum(simulate.ScenarioNames()...),
+		interfaces:  c.Flag("demo.interfaces", "Network interfaces in the simulated VPC.").Default("20").Int(),
+		seed:        c.Flag("demo.seed", "Seed of the simulated VPC and its traffic.").Default("1").Uint64(),
+		backfill:    c.Flag("demo.backfill", "Simulated past delivered at start.").Default("15m").Duration(),
+		stopAfter:   c.Flag("demo.stop-after", "Stop delivering new records after this long (0: never); /-/demo/truth then says complete. For tests.").Default("0s").Duration(),
+		out:         stdout, err: stderr,
 	}
 }
 
@@ -128,7 +134,21 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	emu, err := emulator.New(emulator.Config{Region: demoRegion})
+	emuCfg := emulator.Config{Region: demoRegion}
+	var kin *demoKinesis
+	if *c.source == demoSourceKinesis {
+		var err error
+		if kin, err = c.startKinesis(log); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			kin.stop(sctx)
+		}()
+		emuCfg.SubscriptionSink, emuCfg.SubscriptionDuplicateProbability, emuCfg.Seed = kin.sink, demoDuplicates, int64(*c.seed)
+	}
+	emu, err := emulator.New(emuCfg)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
@@ -157,19 +177,23 @@ func (c *demoCommand) run(log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
-	creds := credentials.NewStaticCredentialsProvider("demo", "demo", "")
-	sink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
-		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds,
-		HTTPClient: awshttp.New(),
-	}), demoGroup)
+	creds := demoCredentials
+	logs := cloudwatchlogs.New(cloudwatchlogs.Options{
+		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds, HTTPClient: awshttp.New(),
+	})
+	sink, err := simulate.NewCloudWatchSink(logs, demoGroup)
 	if err != nil {
 		return err
 	}
-	tgwSink, err := simulate.NewCloudWatchSink(cloudwatchlogs.New(cloudwatchlogs.Options{
-		Region: demoRegion, BaseEndpoint: aws.String(emuURL), Credentials: creds, HTTPClient: awshttp.New(),
-	}), demoTGWGroup)
+	tgwSink, err := simulate.NewCloudWatchSink(logs, demoTGWGroup)
 	if err != nil {
 		return err
+	}
+	if kin != nil {
+		kin.sink.records = func() int64 { return emu.Stats().Subscriptions.Records }
+		if err := subscribe(ctx, logs, demoGroup, demoTGWGroup); err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
 	}
 
 	ec2URL, stopEC2, err := c.startEC2(sim)
@@ -194,8 +218,13 @@ func (c *demoCommand) run(log *zap.Logger) error {
 			rangesPath = p
 		}
 	}
-	cfg, err := config.Load(fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
-		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat, ec2URL, rangesPath))
+	cfgText := fmt.Appendf(nil, demoConfig, demoGroup, demoRegion, emuURL,
+		config.Duration(*c.backfill+5*time.Minute), checkpointPath, demoTGWGroup, parse.TransitGatewayDefaultFormat, ec2URL, rangesPath)
+	if kin != nil {
+		cfgText = fmt.Appendf(nil, demoKinesisConfig, demoStream, demoRegion, kin.kinURL, kin.dynamoURL, demoLeaseTable,
+			demoGroup, sim.Format().String(), demoTGWGroup, parse.TransitGatewayDefaultFormat, checkpointPath, rangesPath)
+	}
+	cfg, err := config.Load(cfgText)
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
@@ -207,22 +236,34 @@ func (c *demoCommand) run(log *zap.Logger) error {
 		Build:           buildInfo(),
 		// The readers' HTTP client is ingest's own (internal/awshttp around the loaded config's).
 		Clients: app.AWSClients(log, awsconfig.WithRegion(demoRegion), awsconfig.WithCredentialsProvider(creds)),
-		EC2Clients: func(_ context.Context, r config.InventoryRule) (inventory.API, error) {
-			return ec2.New(ec2.Options{Region: demoRegion, BaseEndpoint: aws.String(r.AWS.Endpoint), Credentials: creds,
+		// Every inventory is the EC2 emulator's: a Kinesis source names no EC2 endpoint (its
+		// inventory comes from inventory.names).
+		EC2Clients: func(context.Context, config.InventoryRule) (inventory.API, error) {
+			return ec2.New(ec2.Options{Region: demoRegion, BaseEndpoint: aws.String(ec2URL), Credentials: creds,
 				Retryer: aws.NopRetryer{}, HTTPClient: awshttp.New()}), nil
 		},
-		Handlers: map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim, tgw)},
+		KinesisClients: kinesisClients(),
+		Handlers:       map[string]http.Handler{"/-/demo/truth": c.truthHandler(sim, tgw, kin)},
 		StatusLines: func() []string {
+			if kin != nil {
+				return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + ", whose subscription filters put it into the Kinesis stream " + demoStream + " at " + kin.kinURL + "; /-/demo/truth is what it has delivered."}
+			}
 			return []string{"Demo: a simulated VPC writes into a CloudWatch Logs emulator at " + emuURL + "; /-/demo/truth is what it has delivered."}
 		},
 	})
 	if err != nil {
 		return err
 	}
-	c.banner(a.Addrs(), emuURL)
+	c.banner(a.Addrs(), emuURL, kin)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.Run(gctx) })
+	if kin != nil {
+		g.Go(func() error {
+			emu.RunSubscriptions(gctx) // delivers until flowd stops, also after the simulator stopped
+			return nil
+		})
+	}
 	g.Go(func() error {
 		sctx := gctx
 		if *c.stopAfter > 0 {
@@ -327,12 +368,23 @@ type truth struct {
 	InterfaceNames map[string]string `json:"interface_names"`
 	LogGroup       string            `json:"log_group"`
 	LogFormat      string            `json:"log_format"`
+	// Source is --demo.source; Kinesis, with kinesis, the stream flowd reads.
+	Source  string        `json:"source"`
+	Kinesis *kinesisTruth `json:"kinesis,omitempty"`
 	// TGW is what the transit gateway simulator delivered into demoTGWGroup.
 	TGW struct {
 		Flows        uint64            `json:"flows"`
 		ByAttachment map[string]uint64 `json:"flows_by_attachment"`
 		Lost         map[string]uint64 `json:"packets_lost_by_attachment_reason"`
 	} `json:"tgw"`
+}
+
+// kinesisTruth says where the subscription filters deliver and whether the shard was split.
+type kinesisTruth struct {
+	Stream     string `json:"stream"`
+	Endpoint   string `json:"endpoint"`
+	SplitShard string `json:"split_shard"`
+	Split      bool   `json:"split"` // SplitShard has been split (after a third of the backfill's records)
 }
 
 // truthCounts are simulate.Counts with JSON names.
@@ -342,7 +394,7 @@ type truthCounts struct {
 	Bytes   uint64 `json:"bytes"`
 }
 
-func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.TransitGateway) http.Handler {
+func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.TransitGateway, kin *demoKinesis) http.Handler {
 	actions := map[parse.Action]string{parse.ActionAccept: "accept", parse.ActionReject: "reject", parse.ActionNone: "none"}
 	statuses := map[parse.LogStatus]string{parse.LogStatusOK: "ok", parse.LogStatusNoData: "nodata", parse.LogStatusSkipData: "skipdata", parse.LogStatusNone: "none"}
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -350,7 +402,10 @@ func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.Transi
 		d, td := sim.Delivered(), tgw.Delivered()
 		t := truth{Complete: complete, Events: d.Events, ByAction: map[string]truthCounts{},
 			ByInterface: map[string]uint64{}, Records: map[string]uint64{}, InterfaceNames: c.names,
-			LogGroup: demoGroup, LogFormat: sim.Format().String()}
+			LogGroup: demoGroup, LogFormat: sim.Format().String(), Source: *c.source}
+		if kin != nil {
+			t.Kinesis = &kinesisTruth{Stream: demoStream, Endpoint: kin.kinURL, SplitShard: demoSplitShard, Split: kin.sink.done.Load()}
+		}
 		t.TGW.ByAttachment, t.TGW.Lost = map[string]uint64{}, map[string]uint64{}
 		for id, n := range td.ByAttachment {
 			t.TGW.Flows += n.Flows
@@ -377,8 +432,27 @@ func (c *demoCommand) truthHandler(sim *simulate.Simulator, tgw *simulate.Transi
 	})
 }
 
+// readingNote is the banner's paragraph on how flowd reads the demo's groups.
+func (c *demoCommand) readingNote(kin *demoKinesis) string {
+	if kin == nil {
+		return fmt.Sprintf(`Demo timing: records arrive 5-20s after each 1-minute capture window (AWS: up to 10-15 minutes),
+so this demo reads with max_delay 2m and early passes at 30s, 1m and 90s, and backfills the last
+%s at start. Keep the defaults (max_delay 15m, early pass 5m) against AWS.
+`, *c.backfill)
+	}
+	return fmt.Sprintf(`Source: kinesis. Subscription filters on both groups put every event into the Kinesis
+stream %[1]s (%[2]d shards; emulator at %[3]s), which flowd reads with leases in
+the DynamoDB table %[4]s (emulator at %[5]s). %[6]s is split once a
+third of the backfill's records are in: flowd reads the parent to its end before its children.
+About %.0[7]f%% of the records are delivered twice (at least once, as AWS does); flowd drops the
+repeats by log event id (flowd_kinesis_duplicate_events_total).
+    AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region %[8]s --endpoint-url %[3]s \
+      kinesis list-shards --stream-name %[1]s
+`, demoStream, demoShards, kin.kinURL, demoLeaseTable, kin.dynamoURL, demoSplitShard, demoDuplicates*100, demoRegion)
+}
+
 // banner tells the user what to open and what to try.
-func (c *demoCommand) banner(addrs []net.Addr, emuURL string) {
+func (c *demoCommand) banner(addrs []net.Addr, emuURL string, kin *demoKinesis) {
 	base := "http://localhost:9820"
 	if len(addrs) > 0 {
 		if tcp, ok := addrs[0].(*net.TCPAddr); ok {
@@ -399,10 +473,7 @@ CloudWatch Logs emulator, and flowd reads them back through the AWS SDK, as it r
     AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo aws --region %[5]s --endpoint-url %[4]s \
       logs filter-log-events --log-group-name %[6]s --limit 5
 
-Demo timing: records arrive 5-20s after each 1-minute capture window (AWS: up to 10-15 minutes),
-so this demo reads with max_delay 2m and early passes at 30s, 1m and 90s, and backfills the last
-%[7]s at start. Keep the defaults (max_delay 15m, early pass 5m) against AWS.
-
+%[9]s
 PromQL to try (point Prometheus at %[3]s/metrics):
   sum by (action) (rate(flowd_flows_total[1m]))
   topk(5, sum by (port) (rate(flowd_flows_total{action="reject"}[5m])))
@@ -410,7 +481,7 @@ PromQL to try (point Prometheus at %[3]s/metrics):
   sum by (tgw_attachment_id, reason) (rate(flowd_tgw_packets_lost_total[5m]))   (transit gateway %[8]s)
 
 Ctrl-C stops.
-`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill, demoTGWGroup)
+`, *c.interfaces, *c.scenario, base, emuURL, demoRegion, demoGroup, *c.backfill, demoTGWGroup, c.readingNote(kin))
 	if f, ok := c.out.(*os.File); ok {
 		_ = f.Sync()
 	}

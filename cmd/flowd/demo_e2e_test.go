@@ -14,6 +14,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/flowd-dev/flowd/internal/awshttp"
 )
 
 func freePort(t *testing.T) string {
@@ -60,6 +66,8 @@ type demoTruth struct {
 	ByInterface    map[string]float64 `json:"flows_by_action_interface"`
 	InterfaceNames map[string]string  `json:"interface_names"`
 	LogGroup       string             `json:"log_group"`
+	Source         string             `json:"source"`
+	Kinesis        *kinesisTruth      `json:"kinesis"`
 	TGW            struct {
 		Flows        float64            `json:"flows"`
 		ByAttachment map[string]float64 `json:"flows_by_attachment"`
@@ -83,19 +91,32 @@ func getTruth(t *testing.T, base string) demoTruth {
 
 // TestDemoEndToEnd builds the binary, runs `flowd demo` on free ports with only the backfill
 // delivered (--demo.stop-after), and checks over HTTP that flowd's counters by action and by
-// interface reach exactly what the simulator delivered, never more.
+// interface reach exactly what the simulator delivered, never more: polling the CloudWatch
+// Logs emulator, and reading the Kinesis stream its subscription filters write into (with a
+// shard split on the way and records delivered twice).
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary (about a minute)")
+		t.Skip("builds and runs the binary (about a minute per source)")
 	}
 	bin := filepath.Join(t.TempDir(), "flowd")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// One after the other: each runs three emulators, the simulator and flowd.
+	t.Run("cloudwatch", func(t *testing.T) { testDemo(t, bin, demoSourceCloudWatch) })
+	t.Run("kinesis", func(t *testing.T) { testDemo(t, bin, demoSourceKinesis) })
+}
+
+func testDemo(t *testing.T, bin, source string) {
 	addr := freePort(t)
-	cmd := exec.Command(bin, "demo", "--web.listen-address="+addr, "--demo.emulator-address="+freePort(t),
-		"--demo.backfill=10m", "--demo.stop-after=1s", "--log.level=warn")
+	args := []string{"demo", "--web.listen-address=" + addr, "--demo.emulator-address=" + freePort(t),
+		"--demo.backfill=10m", "--demo.stop-after=1s", "--log.level=warn", "--demo.source=" + source}
+	kinesisAddr := freePort(t)
+	if source == demoSourceKinesis {
+		args = append(args, "--demo.kinesis-address="+kinesisAddr, "--demo.dynamodb-address="+freePort(t))
+	}
+	cmd := exec.Command(bin, args...)
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
 	cmd.Stderr = os.Stderr
@@ -223,17 +244,65 @@ func TestDemoEndToEnd(t *testing.T) {
 				t.Errorf("no flowd_interface_info for simulated interface %s (%s)", id, name)
 			}
 		}
-		if fl := sums(t, base, "flowd_flow_log_info", "log_group"); fl[tr.LogGroup] != 1 {
-			t.Errorf("flowd_flow_log_info by log_group %v, want the demo's flow log into %s", fl, tr.LogGroup)
+		if source == demoSourceCloudWatch {
+			if fl := sums(t, base, "flowd_flow_log_info", "log_group"); fl[tr.LogGroup] != 1 {
+				t.Errorf("flowd_flow_log_info by log_group %v, want the demo's flow log into %s", fl, tr.LogGroup)
+			}
+		} else {
+			checkDemoSplit(t, base, "http://"+kinesisAddr, tr)
 		}
 		t.Logf("flowd matches the truth: %v flows by action; %d interfaces named", got, len(tr.InterfaceNames))
 		break
 	}
-	for _, want := range []string{"/metrics", "aws --region us-east-1 --endpoint-url", "sum by (action) (rate(flowd_flows_total[1m]))"} {
+	wants := []string{"/metrics", "aws --region us-east-1 --endpoint-url", "sum by (action) (rate(flowd_flows_total[1m]))"}
+	if source == demoSourceKinesis {
+		wants = append(wants, "kinesis list-shards --stream-name "+demoStream)
+	}
+	for _, want := range wants {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("demo banner lacks %q:\n%s", want, stdout.String())
 		}
 	}
+}
+
+// checkDemoSplit checks that the demo split its shard while the backfill went in (the counts
+// matched all the same): four shards, the parent closed with its two children open beside the
+// other original shard, and that flowd read both generations.
+func checkDemoSplit(t *testing.T, base, kinesisURL string, tr demoTruth) {
+	t.Helper()
+	if tr.Source != demoSourceKinesis || tr.Kinesis == nil || !tr.Kinesis.Split || tr.Kinesis.Stream != demoStream {
+		t.Errorf("truth source %q, kinesis %+v: want the stream %s with its shard split", tr.Source, tr.Kinesis, demoStream)
+	}
+	kc := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(kinesisURL),
+		Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", ""), Retryer: aws.NopRetryer{}, HTTPClient: awshttp.New()})
+	out, err := kc.ListShards(context.Background(), &kinesis.ListShardsInput{StreamName: aws.String(demoStream)})
+	if err != nil {
+		t.Fatalf("ListShards: %v", err)
+	}
+	open, children := 0, 0
+	parentClosed := false
+	for _, sh := range out.Shards {
+		closed := sh.SequenceNumberRange.EndingSequenceNumber != nil
+		if !closed {
+			open++
+		}
+		if aws.ToString(sh.ShardId) == demoSplitShard {
+			parentClosed = closed
+		}
+		if aws.ToString(sh.ParentShardId) == demoSplitShard {
+			children++
+		}
+	}
+	if len(out.Shards) != 4 || open != 3 || !parentClosed || children != 2 {
+		t.Errorf("shards %d (%d open), %s closed: %v, children %d: want 4 shards, 3 open, the parent closed with 2 children",
+			len(out.Shards), open, demoSplitShard, parentClosed, children)
+	}
+	m := exposition(base)
+	if m[`flowd_kinesis_open_shards{stream="flowd-demo"}`] != 3 || m[`flowd_kinesis_control_messages_total{stream="flowd-demo"}`] != 2 {
+		t.Errorf("flowd_kinesis_open_shards %v, control messages %v: want 3 open shards and the two filters' test messages",
+			m[`flowd_kinesis_open_shards{stream="flowd-demo"}`], m[`flowd_kinesis_control_messages_total{stream="flowd-demo"}`])
+	}
+	t.Logf("split checked; %v redelivered events dropped", m[`flowd_kinesis_duplicate_events_total{stream="flowd-demo"}`])
 }
 
 func getTruthOrNil(base string) string {

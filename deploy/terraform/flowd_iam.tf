@@ -1,6 +1,7 @@
 # flowd's own role: read the flow log group (and, for discovery, list log groups; with
-# enable_inventory, describe the account's network), assumed by flowd's pods on EKS (IRSA)
-# and/or its tasks on ECS. deploy/iam/ holds the same policies as plain JSON.
+# enable_inventory, describe the account's network; with enable_kinesis, read the stream and
+# keep its leases), assumed by flowd's pods on EKS (IRSA) and/or its tasks on ECS. deploy/iam/
+# holds the same policies as plain JSON.
 
 locals {
   oidc_issuer = var.eks_oidc_provider_arn == null ? "" : element(split("oidc-provider/", var.eks_oidc_provider_arn), 1)
@@ -89,6 +90,27 @@ data "aws_iam_policy_document" "flowd" {
         "ec2:DescribeVpcs",
       ]
       resources = ["*"]
+    }
+  }
+
+  # The Kinesis source (enable_kinesis; kinesis.tf): read the stream, keep the shard leases.
+  # The same statements as deploy/iam/flowd-kinesis-policy.json, less dynamodb:CreateTable: the
+  # module creates the table, so flowd's lease.Table.Ensure finds it and never creates one.
+  dynamic "statement" {
+    for_each = var.enable_kinesis ? [local.kinesis_stream_arn] : []
+    content {
+      sid       = "ReadFlowLogRecordsFromKinesis"
+      actions   = ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_kinesis ? [local.lease_table_arn] : []
+    content {
+      sid       = "KeepKinesisShardLeases"
+      actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"]
+      resources = [statement.value]
     }
   }
 

@@ -28,23 +28,40 @@ output "log_format" {
   value       = var.log_format
 }
 
-# flowd.yaml for this flow log: the same log_format the flow log writes with.
+# flowd.yaml for this flow log: the same log_format the flow log writes with. With
+# enable_kinesis it reads the stream the group is subscribed to instead of polling the group:
+# both at once would count every record twice.
 #   terraform output -raw flowd_config > flowd.yaml
 locals {
-  flowd_config = yamlencode({
+  flowd_checkpoint = {
+    path     = var.checkpoint_path
+    interval = "30s"
+  }
+  # Two documents rather than one with conditional parts: HCL's conditional needs both of its
+  # results of one type, and the two configs are objects with different keys.
+  flowd_config = var.enable_kinesis ? yamlencode({
+    # Every log group the stream carries, in the flow log's format (other accounts' groups
+    # through the destination included).
+    sources = [{
+      kinesis_stream = var.kinesis_stream_name
+      lease_table    = var.lease_table_name
+      log_format     = var.log_format
+    }]
+    kinesis = {
+      initial_position = var.kinesis_initial_position
+    }
+    checkpoint = local.flowd_checkpoint
+    }) : yamlencode({
     sources = [{
       log_group  = var.log_group_name
       log_format = var.log_format
     }]
-    checkpoint = {
-      path     = var.checkpoint_path
-      interval = "30s"
-    }
+    checkpoint = local.flowd_checkpoint
   })
 }
 
 output "flowd_config" {
-  description = "flowd.yaml reading this flow log group with the flow log's own format."
+  description = "flowd.yaml reading this flow log group with the flow log's own format (with enable_kinesis: reading the stream it is subscribed to)."
   value       = local.flowd_config
 }
 
@@ -56,4 +73,34 @@ output "flowd_config_parameter_arn" {
 output "ecs_execution_config_policy_arn" {
   description = "Policy to attach to the ECS task execution role so it can read the config parameter; null without ecs_config_parameter_name."
   value       = var.ecs_config_parameter_name == null ? null : aws_iam_policy.ecs_execution_config[var.ecs_config_parameter_name].arn
+}
+
+output "kinesis_stream_arn" {
+  description = "ARN of the Kinesis data stream (the source's kinesis_stream may be this ARN or its name); null without enable_kinesis."
+  value       = var.enable_kinesis ? aws_kinesis_stream.flow_logs["flow_logs"].arn : null
+}
+
+output "kinesis_stream_name" {
+  description = "Name of the Kinesis data stream; null without enable_kinesis."
+  value       = var.enable_kinesis ? aws_kinesis_stream.flow_logs["flow_logs"].name : null
+}
+
+output "lease_table_name" {
+  description = "DynamoDB table of the shard leases (the source's lease_table); null without enable_kinesis."
+  value       = var.enable_kinesis ? aws_dynamodb_table.leases["flow_logs"].name : null
+}
+
+output "lease_table_arn" {
+  description = "ARN of the lease table; null without enable_kinesis."
+  value       = var.enable_kinesis ? aws_dynamodb_table.leases["flow_logs"].arn : null
+}
+
+output "logs_to_kinesis_role_arn" {
+  description = "ARN of the role CloudWatch Logs assumes to write into the stream (the subscription filter's and the destination's role_arn); null without enable_kinesis."
+  value       = var.enable_kinesis ? aws_iam_role.logs_to_kinesis["flow_logs"].arn : null
+}
+
+output "kinesis_destination_arn" {
+  description = "ARN of the CloudWatch Logs destination the log groups of kinesis_source_account_ids subscribe to (their subscription filter's destination_arn); null without them."
+  value       = length(local.kinesis_destination) > 0 ? aws_cloudwatch_log_destination.flow_logs["flow_logs"].arn : null
 }

@@ -91,6 +91,91 @@ variable "enable_inventory" {
   default     = true
 }
 
+variable "enable_kinesis" {
+  description = "Create the Kinesis source's resources (kinesis.tf): the stream, the lease table, the role and subscription filter that feed the flow log group into the stream, flowd's statements on both, and with kinesis_source_account_ids a destination for other accounts. flowd_config then reads the stream instead of polling the group."
+  type        = bool
+  default     = false
+}
+
+variable "kinesis_stream_name" {
+  description = "Name of the Kinesis data stream (enable_kinesis)."
+  type        = string
+  default     = "flowd-flow-logs"
+}
+
+variable "kinesis_stream_mode" {
+  description = "PROVISIONED (kinesis_shard_count shards, billed per shard-hour) or ON_DEMAND (scales by itself, billed per GB and stream-hour)."
+  type        = string
+  default     = "PROVISIONED"
+
+  validation {
+    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.kinesis_stream_mode)
+    error_message = "kinesis_stream_mode must be PROVISIONED or ON_DEMAND."
+  }
+}
+
+variable "kinesis_shard_count" {
+  description = "Shards of a PROVISIONED stream: each takes 1 MB/s of compressed subscription records. Run at most as many flowd replicas as shards (a replica without a shard only waits)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.kinesis_shard_count >= 1 && floor(var.kinesis_shard_count) == var.kinesis_shard_count
+    error_message = "kinesis_shard_count must be a whole number of at least 1."
+  }
+}
+
+variable "kinesis_retention_hours" {
+  description = "Hours the stream keeps records (24 to 8760; more than 24 costs extra). flowd must catch up within it after an outage."
+  type        = number
+  default     = 24
+
+  validation {
+    condition     = var.kinesis_retention_hours >= 24 && var.kinesis_retention_hours <= 8760
+    error_message = "kinesis_retention_hours must be between 24 and 8760."
+  }
+}
+
+variable "kinesis_subscribe_log_group" {
+  description = "Subscribe log_group_name (this account's flow log group) to the stream. false when only other accounts' groups feed it (kinesis_source_account_ids). A log group takes at most two subscription filters."
+  type        = bool
+  default     = true
+}
+
+variable "kinesis_filter_pattern" {
+  description = "CloudWatch Logs filter pattern of the subscription; \"\" sends every record (flowd counts what it is sent)."
+  type        = string
+  default     = ""
+}
+
+variable "kinesis_source_account_ids" {
+  description = "Other accounts (same Region) whose flow log groups may subscribe to the stream through a CloudWatch Logs destination in this account (output kinesis_destination_arn). Empty creates no destination."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.kinesis_source_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "kinesis_source_account_ids must be 12-digit AWS account ids."
+  }
+}
+
+variable "lease_table_name" {
+  description = "DynamoDB table of the Kinesis source's shard leases (the source's lease_table; flowd-leases by default)."
+  type        = string
+  default     = "flowd-leases"
+}
+
+variable "kinesis_initial_position" {
+  description = "flowd_config's kinesis.initial_position: where a shard that has no lease yet is read from, trim_horizon (the oldest retained record) or latest."
+  type        = string
+  default     = "trim_horizon"
+
+  validation {
+    condition     = contains(["trim_horizon", "latest"], var.kinesis_initial_position)
+    error_message = "kinesis_initial_position must be trim_horizon or latest."
+  }
+}
+
 variable "cross_account_role_arns" {
   description = "Reader roles in other accounts that flowd assumes for sources with role_arn."
   type        = list(string)

@@ -22,6 +22,7 @@ import (
 	"github.com/flowd-dev/flowd/internal/checkpoint"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/metrics"
 	"github.com/flowd-dev/flowd/internal/web"
 )
@@ -72,6 +73,8 @@ type App struct {
 	kinesisClients KinesisClientFactory
 	ownerOnce      sync.Once
 	owner          string
+	kinesisMu      sync.Mutex
+	kinesisRetired map[string]kinesis.Stats // counters of Kinesis sources replaced by reloads
 	srv            *web.Server
 	workers        int
 	inv            *inventories // nil without inventories
@@ -170,7 +173,7 @@ func New(cfg *config.Config, logger *zap.Logger, opts Options) (*App, error) {
 	if a.inv, err = a.newInventories(cfg); err != nil {
 		return nil, err
 	}
-	src, err := a.buildSource(cfg)
+	src, err := a.buildSource(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -232,7 +235,7 @@ func (a *App) currentSource() ingest.Source { return a.src.Load().Source }
 
 // newSource builds the source of cfg's sources, through the ingest.Source boundary only: the
 // CloudWatch Logs poller for the polled groups, and one leased reader per Kinesis stream.
-func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
+func (a *App) newSource(ctx context.Context, cfg *config.Config) (ingest.Source, error) {
 	var srcs []ingest.Source
 	polled := len(cfg.IngestOptions.Groups) > 0 || len(cfg.IngestOptions.Discovery) > 0
 	if polled || !hasKinesis(cfg.Sources) {
@@ -246,8 +249,8 @@ func (a *App) newSource(cfg *config.Config) (ingest.Source, error) {
 		if s.Kinesis == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.Ingest.RequestTimeout)
-		k, err := a.newKinesisSource(ctx, cfg, s)
+		kctx, cancel := context.WithTimeout(ctx, cfg.Ingest.RequestTimeout)
+		k, err := a.newKinesisSource(kctx, cfg, s)
 		cancel()
 		if err != nil {
 			return nil, err
@@ -436,7 +439,11 @@ func (a *App) switchSource(ctx context.Context, old ingest.Source, req restartRe
 		return err
 	}
 	a.formats.Store(req.table)
+	// One step for a scrape: the old source, or the new one with the old one's counters.
+	a.kinesisMu.Lock()
 	a.src.Store(&source{req.src})
+	a.retireStreams(old)
+	a.kinesisMu.Unlock()
 	a.log.Info("ingest restarted with the reloaded sources", zap.Int("sources", len(a.cfg.Load().Sources)))
 	return nil
 }

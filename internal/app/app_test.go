@@ -145,6 +145,12 @@ func (e *testEnv) newApp(t *testing.T, path string) *App {
 // within 2 s.
 func run(t *testing.T, a *App) (stop func()) {
 	t.Helper()
+	return runWithin(t, a, 2*time.Second)
+}
+
+// runWithin is run with another bound on the stop.
+func runWithin(t *testing.T, a *App, bound time.Duration) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -160,8 +166,8 @@ func run(t *testing.T, a *App) (stop func()) {
 			if err != nil {
 				t.Errorf("Run: %v", err)
 			}
-		case <-time.After(2 * time.Second):
-			t.Fatal("Run did not return within 2s of cancel")
+		case <-time.After(bound):
+			t.Fatalf("Run did not return within %s of cancel", bound)
 		}
 	}
 	t.Cleanup(stop)

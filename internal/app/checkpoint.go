@@ -97,19 +97,24 @@ func (a *App) saveCheckpoint(ctx context.Context) error {
 
 // writeCheckpoint is saveCheckpoint of src with ckptMu held; handOver, if set, is given the
 // states at the same cut (a source switch: the new source resumes exactly there).
+//
+// The file is written inside the source's capture, not after it: a source acts on a
+// successful capture when its Checkpoint returns (a Kinesis source then moves its lease
+// checkpoints), so that must come after the counts it covers are on disk. The other order let
+// a lease checkpoint land before the file: a kill -9 in between lost those batches' counts
+// (the next owner read on after them, the restart restored the previous file).
 func (a *App) writeCheckpoint(ctx context.Context, src ingest.Source, handOver func([]ingest.SourceState)) error {
 	var (
 		snaps *snapshots
 		rc    recordCounts
 	)
-	err := a.ckpt.Save(ctx, func(ctx context.Context) (*checkpoint.State, error) {
-		var st *checkpoint.State
-		err := src.Checkpoint(ctx, func(states []ingest.SourceState) error {
+	err := src.Checkpoint(ctx, func(states []ingest.SourceState) error {
+		return a.ckpt.Save(ctx, func(context.Context) (*checkpoint.State, error) {
 			if handOver != nil {
 				handOver(states)
 			}
 			rc = a.counts.load()
-			st = &checkpoint.State{Sources: states, Records: rc}
+			st := &checkpoint.State{Sources: states, Records: rc}
 			for _, ls := range a.sets().list {
 				if len(ls.labels) == 0 {
 					st.Aggregate = ls.agg.State()
@@ -118,9 +123,8 @@ func (a *App) writeCheckpoint(ctx context.Context, src ingest.Source, handOver f
 				}
 			}
 			snaps = a.sets().snapshots()
-			return nil
+			return st, nil
 		})
-		return st, err
 	})
 	if err != nil {
 		return err

@@ -202,3 +202,54 @@ func TestCheckpointLoopVirtualTime(t *testing.T) {
 		<-done
 	})
 }
+
+// probeSource is a source whose Checkpoint looks at the checkpoint file right after its capture
+// returned: the moment a Kinesis source moves its lease checkpoints.
+type probeSource struct {
+	path   string
+	onDisk bool
+}
+
+func (p *probeSource) Run(ctx context.Context, _ chan<- ingest.Batch) error { <-ctx.Done(); return nil }
+func (p *probeSource) Restore([]ingest.SourceState)                          {}
+func (p *probeSource) Stats() ingest.Stats                                   { return ingest.Stats{} }
+func (p *probeSource) Checkpoint(_ context.Context, capture func([]ingest.SourceState) error) error {
+	if err := capture([]ingest.SourceState{{Name: "probe"}}); err != nil {
+		return err
+	}
+	st, err := checkpoint.Read(p.path)
+	p.onDisk = err == nil && len(st.Sources) == 1 && st.Sources[0].Name == "probe"
+	return nil
+}
+
+// TestCheckpointOnDiskBeforeSourceActs: when a source's capture returns, the checkpoint that
+// holds its state is already written, so whatever the source does on success (a Kinesis
+// source writes its lease checkpoints) never runs ahead of what a restart restores.
+func TestCheckpointOnDiskBeforeSourceActs(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "flowd.yml")
+	ckpt := filepath.Join(dir, "checkpoint")
+	body := "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ncheckpoint:\n  path: " + ckpt + "\n  interval: 1h\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	p := &probeSource{path: ckpt}
+	a.ckptMu.Lock()
+	err = a.writeCheckpoint(context.Background(), p, nil)
+	a.ckptMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.onDisk {
+		t.Error("the source's capture returned before the checkpoint holding its state was written")
+	}
+}

@@ -140,7 +140,7 @@ func (a *App) restartWithDiscovered(ctx context.Context, discovered []config.Sou
 	if err != nil {
 		return err
 	}
-	src, err := a.buildSource(cfg)
+	src, err := a.buildSource(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -178,11 +178,11 @@ func (a *App) withDiscovered(cfg *config.Config) *config.Config {
 }
 
 // buildSource is newSource, or a source that waits when only discovery will name groups.
-func (a *App) buildSource(cfg *config.Config) (ingest.Source, error) {
+func (a *App) buildSource(ctx context.Context, cfg *config.Config) (ingest.Source, error) {
 	if len(cfg.IngestOptions.Groups) == 0 && len(cfg.IngestOptions.Discovery) == 0 && a.inv.hasDiscovery() {
 		return &waitingSource{}, nil
 	}
-	return a.newSource(cfg)
+	return a.newSource(ctx, cfg)
 }
 
 // waitingSource reads nothing: it stands in until the inventory discovers a flow log. It keeps

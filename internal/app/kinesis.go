@@ -42,20 +42,7 @@ func (a *App) newKinesisSource(ctx context.Context, cfg *config.Config, s config
 	if err := table.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("kinesis source %q: lease table %q: %w", s.Kinesis.Stream, s.Kinesis.LeaseTable, err)
 	}
-	k := cfg.Kinesis
-	opts := kinesis.Options{Stream: s.Kinesis.Stream, Owner: a.kinesisOwner(k), LeaseDuration: k.LeaseDuration,
-		InitialPosition: k.InitialPosition, DedupHorizon: k.DedupHorizon, DedupMaxEntries: k.DedupMaxEntries,
-		PollInterval: k.PollInterval, RecordsPerCall: int32(k.RecordsPerCall), MaxInFlight: k.MaxInFlight}
-	// The source only needs to know which groups to hand over; the formats themselves are the
-	// app's format table's, found by kinesis.BatchSource.
-	if s.Kinesis.Groups == nil {
-		opts.DefaultFormat = "configured"
-	} else {
-		opts.Formats = map[string]string{}
-		for g := range s.Kinesis.Groups {
-			opts.Formats[g] = "configured"
-		}
-	}
+	opts := cfg.KinesisOptions(s, a.processOwner())
 	src, err := kinesis.New(opts, kin, table, a.clock, a.log)
 	if err != nil {
 		return nil, err
@@ -64,12 +51,9 @@ func (a *App) newKinesisSource(ctx context.Context, cfg *config.Config, s config
 	return kinesis.NewIngestSource(src, cfg.Checkpoint.Path != ""), nil
 }
 
-// kinesisOwner is the configured lease owner, or one made for this process (kept across
-// reloads, so that a reload does not look like a new replica to the others).
-func (a *App) kinesisOwner(k config.Kinesis) string {
-	if k.Owner != "" {
-		return k.Owner
-	}
+// processOwner is the lease owner made for this process when kinesis.owner is empty (kept
+// across reloads, so that a reload does not look like a new replica to the others).
+func (a *App) processOwner() string {
 	a.ownerOnce.Do(func() { a.owner = kinesis.DefaultOwner() })
 	return a.owner
 }
@@ -87,11 +71,25 @@ func streams(src ingest.Source) []*kinesis.IngestSource {
 
 // kinesisViews are the running Kinesis sources' statistics, for the metrics collector.
 func (a *App) kinesisViews() []metrics.KinesisView {
+	a.kinesisMu.Lock()
+	defer a.kinesisMu.Unlock()
 	var out []metrics.KinesisView
 	for _, k := range streams(a.currentSource()) {
-		out = append(out, metrics.KinesisView{Stream: k.Stream(), Stats: k.KinesisStats()})
+		out = append(out, metrics.KinesisView{Stream: k.Stream(), Stats: k.KinesisStats().AddCounters(a.kinesisRetired[k.Stream()])})
 	}
 	return out
+}
+
+// retireStreams keeps the counters of old's Kinesis sources, replaced by a reload, so that a
+// stream read on by the new source continues its counters instead of resetting them. The
+// caller holds kinesisMu.
+func (a *App) retireStreams(old ingest.Source) {
+	if a.kinesisRetired == nil {
+		a.kinesisRetired = map[string]kinesis.Stats{}
+	}
+	for _, k := range streams(old) {
+		a.kinesisRetired[k.Stream()] = a.kinesisRetired[k.Stream()].AddCounters(k.KinesisStats())
+	}
 }
 
 // closeStreams gives up the batches of src's Kinesis sources that no written checkpoint

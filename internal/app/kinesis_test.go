@@ -132,9 +132,32 @@ func (e *kinesisEnv) put(t *testing.T, n int) map[string]bool {
 // name: a replica restarted under the same name resumes from it).
 func (e *kinesisEnv) replica(t *testing.T, name string) (base string, a *App, stop func()) {
 	t.Helper()
+	path := e.writeReplicaConfig(t, name, "")
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err = New(cfg, zaptest.NewLogger(t).Named(name), Options{ListenAddresses: []string{"127.0.0.1:0"}, ConfigFile: path,
+		Clients:        ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }),
+		KinesisClients: e.clients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stop bound fits a Kinesis source: the final checkpoint lets the shards write their
+	// lease checkpoints and release before Run returns.
+	return "http://" + a.Addrs()[0].String(), a, runWithin(t, a, 20*time.Second)
+}
+
+// writeReplicaConfig writes the config of a replica; extraGroup adds a listed log group.
+func (e *kinesisEnv) writeReplicaConfig(t *testing.T, name, extraGroup string) string {
+	t.Helper()
+	groups := `"/vpc/a": "", "/vpc/b": ""`
+	if extraGroup != "" {
+		groups += fmt.Sprintf(`, %q: ""`, extraGroup)
+	}
 	body := fmt.Sprintf(`sources:
   - kinesis_stream: flow-logs
-    log_groups: {"/vpc/a": "", "/vpc/b": ""}
+    log_groups: {`+groups+`}
 checkpoint:
   path: %s
   interval: 1s
@@ -147,44 +170,7 @@ workers: 2
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err = New(cfg, zaptest.NewLogger(t).Named(name), Options{ListenAddresses: []string{"127.0.0.1:0"},
-		Clients:        ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }),
-		KinesisClients: e.clients})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + a.Addrs()[0].String(), a, runStoppable(t, a)
-}
-
-// runStoppable is run with a stop bound that fits a Kinesis source: the final checkpoint lets
-// the shards write their lease checkpoints and release before Run returns.
-func runStoppable(t *testing.T, a *App) func() {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("Run did not return within 20s of cancel")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return path
 }
 
 const acceptedKey = `flowd_flows_total{action="accept",port="443",protocol="tcp"}`
@@ -237,8 +223,8 @@ func waitAll(t *testing.T, what string, cond func([]map[string]float64) bool, ba
 func TestKinesisReplicasCountEachEventOnce(t *testing.T) {
 	e := newKinesisEnv(t)
 	e.put(t, 40)
-	baseA, _, stopA := e.replica(t, "a")
-	baseB, _, stopB := e.replica(t, "b")
+	baseA, a, stopA := e.replica(t, "a")
+	baseB, b, stopB := e.replica(t, "b")
 	waitAll(t, "the first records counted once over both replicas, each holding a shard", func(s []map[string]float64) bool {
 		return sum(s, acceptedKey) == float64(e.accepted) && s[0]["flowd_kinesis_shards_owned{stream=\"flow-logs\"}"] == 1 &&
 			s[1]["flowd_kinesis_shards_owned{stream=\"flow-logs\"}"] == 1
@@ -252,6 +238,27 @@ func TestKinesisReplicasCountEachEventOnce(t *testing.T) {
 	waitAll(t, "the records after the split counted", func(s []map[string]float64) bool {
 		return sum(s, acceptedKey) == float64(e.accepted)
 	}, baseA, baseB)
+
+	// A reload that changes a replica's sources restarts its Kinesis source: the leases are
+	// checkpointed and released, then taken again; its stream counters go on from where they
+	// were. The replica reloaded is the one that has read records so far.
+	const recordsKey = `flowd_kinesis_records_total{stream="flow-logs"}`
+	name, app, base := "b", b, baseB
+	records := scrape(t, baseB)[recordsKey]
+	if r := scrape(t, baseA)[recordsKey]; r > records {
+		name, app, base, records = "a", a, baseA, r
+	}
+	e.writeReplicaConfig(t, name, "/vpc/c")
+	if err := app.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.put(t, 20)
+	waitAll(t, "the records after the reload counted", func(s []map[string]float64) bool {
+		return sum(s, acceptedKey) == float64(e.accepted)
+	}, baseA, baseB)
+	if after := scrape(t, base)[recordsKey]; after < records || records == 0 {
+		t.Errorf("replica %s: flowd_kinesis_records_total went from %v to %v across its reload", name, records, after)
+	}
 
 	stopA() // graceful: its batches are checkpointed, its leases released, B takes them
 	e.put(t, 40)

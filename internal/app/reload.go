@@ -85,7 +85,7 @@ func (a *App) reload(ctx context.Context) error {
 		return err
 	}
 	warnFormats(a.log.Named("parse"), cfg.Sources)
-	src, err := a.buildSource(run)
+	src, err := a.buildSource(ctx, run)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}

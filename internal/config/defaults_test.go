@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	kds "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/kinesis"
+	"github.com/flowd-dev/flowd/internal/lease"
 )
 
 // TestDefaultsDocumentedOnce holds the effective config that check-config prints for an empty
@@ -157,6 +161,21 @@ func TestAcceptedConfigsRun(t *testing.T) {
 		}
 		if len(cfg.IngestOptions.Groups) == 0 && len(cfg.IngestOptions.Discovery) == 0 && len(cfg.Inventories) > 0 && cfg.Inventories[0].Discover {
 			continue // only discover sources: the app waits for the discovered groups, then builds the Manager with them
+		}
+		for _, s := range cfg.Sources {
+			if s.Kinesis == nil {
+				continue
+			}
+			table, err := lease.NewTable(dynamodb.New(dynamodb.Options{}), s.Kinesis.LeaseTable)
+			if err == nil {
+				_, err = kinesis.New(cfg.KinesisOptions(s, "test-owner"), kds.New(kds.Options{}), table, nil, nil)
+			}
+			if err != nil {
+				t.Errorf("%s: %s accepted by config but refused by the Kinesis source: %v", f, s.Name(), err)
+			}
+		}
+		if len(cfg.IngestOptions.Groups) == 0 && len(cfg.IngestOptions.Discovery) == 0 {
+			continue // only Kinesis sources: no Manager
 		}
 		none := ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })
 		if _, err := ingest.New(cfg.IngestOptions, none, nil, nil); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/lease"
 	"github.com/flowd-dev/flowd/internal/parse"
 )
@@ -54,12 +55,7 @@ func validateKinesisSource(p *problems, path string, sf SourceFile, groups int) 
 	}
 	validateEndpoint(p, path+".endpoint", sf.Endpoint)
 	validateEndpoint(p, path+".dynamodb_endpoint", sf.DynamoDBEndpoint)
-	if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
-		p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
-	}
-	if sf.ExternalID != "" && sf.RoleARN == "" {
-		p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
-	}
+	validateRole(p, path, sf)
 	if sf.LogGroups != nil {
 		if len(sf.LogGroups) == 0 {
 			p.add(path+".log_groups", "is empty: name the groups to count, or remove it to count every group of the stream")
@@ -173,4 +169,27 @@ func validateKinesis(p *problems, f KinesisFile) Kinesis {
 		p.add("kinesis.max_in_flight", "must be between 1 and 64, got %d", f.MaxInFlight)
 	}
 	return k
+}
+
+// KinesisOptions are the runtime options of Kinesis source s (one of c.Sources), built from
+// the source and the kinesis section; owner is this process's lease owner when kinesis.owner
+// is empty. The source only needs to know which groups to hand over: their formats are the
+// app's, found by kinesis.BatchSource.
+func (c *Config) KinesisOptions(s Source, owner string) kinesis.Options {
+	k := c.Kinesis
+	if k.Owner != "" {
+		owner = k.Owner
+	}
+	o := kinesis.Options{Stream: s.Kinesis.Stream, Owner: owner, LeaseDuration: k.LeaseDuration,
+		InitialPosition: k.InitialPosition, DedupHorizon: k.DedupHorizon, DedupMaxEntries: k.DedupMaxEntries,
+		PollInterval: k.PollInterval, RecordsPerCall: int32(k.RecordsPerCall), MaxInFlight: k.MaxInFlight}
+	if s.Kinesis.Groups == nil {
+		o.DefaultFormat = "configured"
+		return o
+	}
+	o.Formats = map[string]string{}
+	for g := range s.Kinesis.Groups {
+		o.Formats[g] = "configured"
+	}
+	return o
 }

@@ -121,12 +121,7 @@ func validateSources(p *problems, files []SourceFile) []Source {
 			validateDiscover(p, path, sf, n)
 			validateEndpoint(p, path+".ec2_endpoint", sf.EC2Endpoint)
 			validateEndpoint(p, path+".endpoint", sf.Endpoint)
-			if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
-				p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
-			}
-			if sf.ExternalID != "" && sf.RoleARN == "" {
-				p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
-			}
+			validateRole(p, path, sf)
 			key := strings.Join([]string{"discover", sf.Region, sf.RoleARN, sf.Endpoint, sf.EC2Endpoint}, "\x00")
 			if j, dup := seenDiscover[key]; dup {
 				p.add(path, "discovers the same flow logs as sources[%d]: their records would be counted twice; remove one", j)
@@ -149,18 +144,8 @@ func validateSources(p *problems, files []SourceFile) []Source {
 		if sf.LogGroupARN != "" && !isLogGroupARN(sf.LogGroupARN) {
 			p.add(path+".log_group_arn", "%q is not a log group ARN (want arn:<partition>:logs:<region>:<account>:log-group:<name>)", sf.LogGroupARN)
 		}
-		if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
-			p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
-		}
-		if sf.ExternalID != "" && sf.RoleARN == "" {
-			p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
-		}
-		if sf.Endpoint != "" {
-			u, err := url.Parse(sf.Endpoint)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				p.add(path+".endpoint", "%q is not an http(s) URL (e.g. http://127.0.0.1:4566)", sf.Endpoint)
-			}
-		}
+		validateRole(p, path, sf)
+		validateEndpoint(p, path+".endpoint", sf.Endpoint)
 		for _, kv := range [][2]string{{"log_group", sf.LogGroup}, {"log_group_prefix", sf.LogGroupPrefix}, {"log_group_arn", sf.LogGroupARN}, {"log_stream_prefix", sf.LogStreamPrefix}} {
 			if kv[1] != strings.TrimSpace(kv[1]) {
 				p.add(path+"."+kv[0], "%q has leading or trailing spaces, which no log group or stream name has: remove them", kv[1])
@@ -272,6 +257,16 @@ func checkOverlaps(p *problems, sources []Source) {
 				p.add(path, "log_group_prefix %q overlaps sources[%d]'s %q: groups matching both would be counted twice; keep one", a.prefix, j, b.prefix)
 			}
 		}
+	}
+}
+
+// validateRole checks a source's role_arn and external_id.
+func validateRole(p *problems, path string, sf SourceFile) {
+	if sf.RoleARN != "" && !isRoleARN(sf.RoleARN) {
+		p.add(path+".role_arn", "%q is not an IAM role ARN (want arn:<partition>:iam::<account>:role/<name>)", sf.RoleARN)
+	}
+	if sf.ExternalID != "" && sf.RoleARN == "" {
+		p.add(path+".external_id", "is only used when assuming a role: set role_arn too, or remove it")
 	}
 }
 

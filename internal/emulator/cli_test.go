@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,14 +108,7 @@ func runCLI(t *testing.T, bin, url string, args ...string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args = append(args, "--endpoint-url", url, "--output", "json")
-	cmd := exec.CommandContext(ctx, bin, args...)
-	home := t.TempDir()
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-	}
+	cmd := cliCommand(ctx, t, bin, args)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -177,4 +171,83 @@ func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
 			t.Errorf("%s = %v, want %q", member, got, v)
 		}
 	}
+}
+
+// botocore sends PutSubscriptionFilter, DescribeSubscriptionFilters and
+// DeleteSubscriptionFilter as the emulator reads them, and reads its answers and errors.
+func TestCrossCheckSubscriptionFiltersWithAWSCLI(t *testing.T) {
+	t.Parallel()
+	bin := awsCLI(t)
+	sink := &recordingSink{}
+	e := newEnv(t, Config{SubscriptionSink: sink})
+	e.mustPut(t, testGroup, "eni-1-all", nil)
+	runCLI(t, bin, e.url, "logs", "put-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis",
+		"--filter-pattern", "[version, account, eni, src, dst, srcport, dstport, proto, packets, bytes, start, end, action = REJECT, status]",
+		"--destination-arn", testStreamARN, "--role-arn", testRoleARN, "--distribution", "Random")
+	var desc struct {
+		SubscriptionFilters []map[string]any `json:"subscriptionFilters"`
+	}
+	out := runCLI(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
+	if err := json.Unmarshal(out, &desc); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	if len(desc.SubscriptionFilters) != 1 {
+		t.Fatalf("filters %v, want one", desc.SubscriptionFilters)
+	}
+	f := desc.SubscriptionFilters[0]
+	for member, want := range map[string]any{"filterName": "to-kinesis", "logGroupName": testGroup, "destinationArn": testStreamARN,
+		"roleArn": testRoleARN, "distribution": "Random", "creationTime": float64(e.clock.Now().UnixMilli())} {
+		if f[member] != want {
+			t.Errorf("%s = %v, want %v", member, f[member], want)
+		}
+	}
+	now := e.clock.Now().UnixMilli()
+	e.mustPut(t, testGroup, "eni-1-all", []InputEvent{
+		{now, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 22 6 1 40 1 2 REJECT OK"},
+		{now, "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 40 1 2 ACCEPT OK"},
+	})
+	e.srv.DeliverSubscriptions(context.Background())
+	if _, msgs := dataRecords(t, sink); len(msgs) != 1 || len(msgs[0].LogEvents) != 1 || !strings.Contains(msgs[0].LogEvents[0].Message, "REJECT") {
+		t.Errorf("delivered %+v, want the REJECT event alone", msgs)
+	}
+
+	stderr := runCLIFailing(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", "/none", "--filter-name", "to-kinesis")
+	if !strings.Contains(stderr, "ResourceNotFoundException") {
+		t.Errorf("delete in a missing group: stderr %q, want ResourceNotFoundException", stderr)
+	}
+	runCLI(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis")
+	desc.SubscriptionFilters = nil
+	out = runCLI(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
+	if err := json.Unmarshal(out, &desc); err != nil || len(desc.SubscriptionFilters) != 0 {
+		t.Errorf("after delete: %s (%v), want no filters", out, err)
+	}
+}
+
+// runCLIFailing runs the aws CLI like runCLI, expects it to fail and returns its stderr.
+func runCLIFailing(t *testing.T, bin, url string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	args = append(args, "--endpoint-url", url, "--output", "json")
+	cmd := cliCommand(ctx, t, bin, args)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("aws %v succeeded, want a failure", args)
+	}
+	return stderr.String()
+}
+
+// cliCommand prepares the aws CLI with throw-away credentials and no configuration of the host.
+func cliCommand(ctx context.Context, t *testing.T, bin string, args []string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	home := t.TempDir()
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
+	}
+	return cmd
 }

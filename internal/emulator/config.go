@@ -17,6 +17,10 @@ const (
 	OpDescribeLogStreams = "DescribeLogStreams"
 	OpFilterLogEvents    = "FilterLogEvents"
 	OpGetLogEvents       = "GetLogEvents"
+
+	OpPutSubscriptionFilter       = "PutSubscriptionFilter"
+	OpDescribeSubscriptionFilters = "DescribeSubscriptionFilters"
+	OpDeleteSubscriptionFilter    = "DeleteSubscriptionFilter"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -28,6 +32,8 @@ const (
 	// DefaultRegion and DefaultAccountID name the (fake) place the log groups live, for ARNs.
 	DefaultRegion    = "us-east-1"
 	DefaultAccountID = "123456789012"
+	// DefaultDeliveryInterval is how often RunSubscriptions delivers what became visible.
+	DefaultDeliveryInterval = time.Second
 )
 
 // eventOverhead is the per-event byte count AWS adds to the message length when it sizes
@@ -47,6 +53,10 @@ var defaultRates = [numOps]float64{
 	opDescribeLogStreams: 25,
 	opFilterLogEvents:    5,
 	opGetLogEvents:       10,
+	// AWS's subscription filter quotas are not modelled (set RateLimits to have some).
+	opPutSubscriptionFilter:       -1,
+	opDescribeSubscriptionFilters: -1,
+	opDeleteSubscriptionFilter:    -1,
 }
 
 // Config configures a Server. The zero value is usable: real time, no visibility delay, AWS's
@@ -86,6 +96,17 @@ type Config struct {
 	// AllowUnsigned accepts requests without an Authorization header. By default such a request
 	// gets MissingAuthenticationTokenException, as AWS answers; any signature is accepted.
 	AllowUnsigned bool
+
+	// SubscriptionSink receives the records of subscription filters whose destination is a
+	// Kinesis data stream of Region and AccountID (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME):
+	// Put(NAME, partition key, data). nil means no stream exists: PutSubscriptionFilter then
+	// fails as AWS does when it cannot deliver its test message. A *kinesisemu.Server fits.
+	SubscriptionSink SubscriptionSink
+	// SubscriptionDuplicateProbability is the chance, in [0, 1), that a delivered record is put
+	// a second time (subscriptions deliver at least once; seeded by Seed).
+	SubscriptionDuplicateProbability float64
+	// DeliveryInterval is how often RunSubscriptions delivers (0 = 1s).
+	DeliveryInterval time.Duration
 }
 
 // ConfigError names a Config field and why its value is unusable.
@@ -132,6 +153,15 @@ func (cfg Config) normalize() (Config, error) {
 	}
 	if cfg.Retention < 0 {
 		errs = append(errs, &ConfigError{"Retention", cfg.Retention, "must be >= 0 (0 = keep forever)"})
+	}
+	if !(cfg.SubscriptionDuplicateProbability >= 0 && cfg.SubscriptionDuplicateProbability < 1) {
+		errs = append(errs, &ConfigError{"SubscriptionDuplicateProbability", cfg.SubscriptionDuplicateProbability, "must be in [0, 1)"})
+	}
+	switch {
+	case cfg.DeliveryInterval == 0:
+		cfg.DeliveryInterval = DefaultDeliveryInterval
+	case cfg.DeliveryInterval < 0:
+		errs = append(errs, &ConfigError{"DeliveryInterval", cfg.DeliveryInterval, "must be > 0 (0 = 1s)"})
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion

@@ -2,9 +2,10 @@
 // `flowd demo` command. It speaks the real wire protocol (AWS JSON 1.1: POST /,
 // X-Amz-Target: Logs_20140328.<Operation>, application/x-amz-json-1.1), so aws-sdk-go-v2 and the
 // AWS CLI talk to it unchanged: only the endpoint differs. It serves CreateLogGroup,
-// CreateLogStream, PutLogEvents, DescribeLogGroups, DescribeLogStreams, FilterLogEvents and
-// GetLogEvents, and offers in-process helpers (CreateLogGroup, CreateLogStream, PutLogEvents,
-// GroundTruth, SetFault, Stats, Start).
+// CreateLogStream, PutLogEvents, DescribeLogGroups, DescribeLogStreams, FilterLogEvents,
+// GetLogEvents, PutSubscriptionFilter, DescribeSubscriptionFilters and DeleteSubscriptionFilter,
+// and offers in-process helpers (CreateLogGroup, CreateLogStream, PutLogEvents, GroundTruth,
+// SetFault, Stats, Start, DeliverSubscriptions, RunSubscriptions).
 //
 // # What it reproduces, because flowd's correctness depends on it
 //
@@ -52,6 +53,31 @@
 //     for constraint violations, worded "1 validation error detected: ..."),
 //     ServiceUnavailableException (500), SerializationException for malformed JSON,
 //     MissingAuthenticationTokenException without an Authorization header.
+//   - Subscription filters into Kinesis data streams (Config.SubscriptionSink, for example a
+//     kinesisemu server, which this package does not import): at most two per log group
+//     (LimitExceededException "Resource limit exceeded."), a filterName already there updates
+//     the filter; the destination must be arn:aws:kinesis:REGION:ACCOUNT:stream/NAME of the
+//     emulator's Region and account, with a roleArn. Creating a filter (or moving it to another
+//     stream) puts one CONTROL_MESSAGE record ("CWL CONTROL MESSAGE: Checking health of
+//     destination Kinesis stream.", owner CloudwatchLogs) into the stream; if that Put fails the
+//     call is InvalidParameterException "Could not deliver test message to specified Kinesis
+//     stream...", as AWS answers. Every event accepted by PutLogEvents (API or in-process) after
+//     the filter exists and matching its filterPattern (the same patterns as FilterLogEvents) is
+//     delivered once visible (ingestion time + VisibilityDelay) as DATA_MESSAGE records: gzip
+//     JSON {owner, logGroup, logStream, subscriptionFilters: [name], messageType, logEvents:
+//     [{id, timestamp, message}]} with FilterLogEvents' eventIds, one record per log stream per
+//     delivery round (split at 10,000 events or 1 MiB of messages), events in put order.
+//     Distribution ByLogStream (the default) uses the log stream name as partition key, so a
+//     log stream stays on one shard; Random a random key per record. At least once: with
+//     Config.SubscriptionDuplicateProbability a record is put twice, back to back. A Put that
+//     fails is tried again in the next round, before the stream's later records: never dropped,
+//     order per log stream kept. Stats.Subscriptions counts control messages, records, events,
+//     duplicates and failed Puts.
+//   - Delivery runs in rounds: DeliverSubscriptions (one round, for tests with a fake Clock) or
+//     RunSubscriptions (every DeliveryInterval, 1 s by default, until its context ends; real
+//     time, or virtual time in a testing/synctest bubble). A round takes what is due from the
+//     queues under the lock and matches, encodes and puts outside it, so a slow destination
+//     delays deliveries, not the API. Without either nothing is delivered and the queues grow.
 //   - Faults scripted per operation (SetFault): HTTP 500 and 503 answers, slow answers, a
 //     connection closed in the middle of a 200 answer, throttling, invalid or expired tokens.
 //
@@ -69,7 +95,15 @@
 //
 //   - One account and Region (Config.Region, Config.AccountID); a logGroupIdentifier ARN naming
 //     another is ResourceNotFoundException. No cross-account observability, log group classes
-//     other than STANDARD, KMS, tags, subscriptions, metric filters, Insights or Live Tail.
+//     other than STANDARD, KMS, tags, metric filters, Insights or Live Tail.
+//   - Subscription filters: Kinesis data streams only (no Firehose, Lambda, cross-account
+//     destinations, account-level policies, transformers, emitSystemFields or
+//     fieldSelectionCriteria); the role is checked for its shape only; AWS's partition key is
+//     undocumented (the emulator's is the log stream name, hashed beyond 256 bytes); AWS's
+//     batching is by time and size, the emulator's by round; a pattern changed by an update
+//     applies to events not yet delivered; deleting a filter drops what it has not delivered;
+//     AWS's quotas on the three operations are not modelled (unlimited unless RateLimits says).
+//     AWS retries a failing destination for up to 24 hours, the emulator for ever.
 //   - Signatures are not verified (any Authorization header passes), and Content-Type is not
 //     checked.
 //   - Filter patterns: no JSON patterns, regular expressions, && or ||, only one ellipsis in the

@@ -12,6 +12,7 @@ const (
 	CodeResourceNotFound        = "ResourceNotFoundException"
 	CodeResourceAlreadyExists   = "ResourceAlreadyExistsException"
 	CodeInvalidParameter        = "InvalidParameterException"
+	CodeLimitExceeded           = "LimitExceededException"
 	CodeServiceUnavailable      = "ServiceUnavailableException"
 	CodeThrottling              = "ThrottlingException"
 	CodeUnknownOperation        = "UnknownOperationException"
@@ -45,6 +46,7 @@ var (
 	ErrResourceAlreadyExists = &APIError{Code: CodeResourceAlreadyExists, HTTPStatus: http.StatusBadRequest}
 	ErrInvalidParameter      = &APIError{Code: CodeInvalidParameter, HTTPStatus: http.StatusBadRequest}
 	ErrThrottling            = &APIError{Code: CodeThrottling, HTTPStatus: http.StatusBadRequest}
+	ErrLimitExceeded         = &APIError{Code: CodeLimitExceeded, HTTPStatus: http.StatusBadRequest}
 )
 
 func invalidParam(format string, args ...any) *APIError {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/flowd-dev/flowd/internal/awshttp"
 )
@@ -137,4 +138,13 @@ func apiCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// noClientValidation removes the SDK's check of required members, so that a request missing
+// one reaches the emulator, which must refuse it as AWS does.
+func noClientValidation(o *cloudwatchlogs.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		_, err := st.Initialize.Remove("OperationInputValidation")
+		return err
+	})
 }

@@ -12,6 +12,9 @@ const (
 	opDescribeLogStreams
 	opFilterLogEvents
 	opGetLogEvents
+	opPutSubscriptionFilter
+	opDescribeSubscriptionFilters
+	opDeleteSubscriptionFilter
 	numOps
 )
 
@@ -23,6 +26,10 @@ var opNames = [numOps]string{
 	opDescribeLogStreams: OpDescribeLogStreams,
 	opFilterLogEvents:    OpFilterLogEvents,
 	opGetLogEvents:       OpGetLogEvents,
+
+	opPutSubscriptionFilter:       OpPutSubscriptionFilter,
+	opDescribeSubscriptionFilters: OpDescribeSubscriptionFilters,
+	opDeleteSubscriptionFilter:    OpDeleteSubscriptionFilter,
 }
 
 func (o op) String() string { return opNames[o] }

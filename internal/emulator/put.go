@@ -144,6 +144,12 @@ func (s *Server) put(groupName, groupIdent *string, streamName string, events []
 		batch[i].seq = s.seq
 	}
 	st.insert(batch)
+	if len(batch) > 0 {
+		// batch stays as it is (insert copied it), so the queues may share it.
+		for _, sub := range g.subs {
+			sub.enqueue(streamName, nowMs+s.delayMs, batch)
+		}
+	}
 	g.storedBytes += bytes
 	s.stats.put.Add(int64(len(batch)))
 	s.stats.stored.Add(int64(len(batch)))

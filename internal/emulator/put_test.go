@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 )
 
 func sdkEvents(evs []InputEvent) []types.InputLogEvent {
@@ -229,12 +228,6 @@ func TestPutLogEventsRequiresTimestampAndMessage(t *testing.T) {
 	var invalid smithy.InvalidParamsError
 	if _, err := e.client.PutLogEvents(context.Background(), in(types.InputLogEvent{Message: aws.String("no timestamp")})); !errors.As(err, &invalid) {
 		t.Fatalf("SDK with its validation: err = %v, want smithy.InvalidParamsError", err)
-	}
-	noClientValidation := func(o *cloudwatchlogs.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			_, err := st.Initialize.Remove("OperationInputValidation")
-			return err
-		})
 	}
 	cases := []struct {
 		name   string

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,6 +46,12 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand
 
+	// deliverMu serializes subscription delivery rounds and guards what only they use.
+	deliverMu  sync.Mutex
+	deliverRng *rand.Rand // duplicates and Random partition keys, apart from rng so requests do not shift them
+	jsonBuf    []byte
+	zw         *gzip.Writer
+
 	pageBuffers bufferFreeList
 
 	requestID atomic.Uint64
@@ -59,12 +66,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	seed := uint64(cfg.Seed)
 	s := &Server{
-		cfg:      cfg,
-		secret:   mix64(seed ^ 0x5eed),
-		delayMs:  cfg.VisibilityDelay.Milliseconds(),
-		retainMs: cfg.Retention.Milliseconds(),
-		groups:   make(map[string]*group),
-		rng:      rand.New(rand.NewPCG(seed, mix64(seed))),
+		cfg:        cfg,
+		secret:     mix64(seed ^ 0x5eed),
+		delayMs:    cfg.VisibilityDelay.Milliseconds(),
+		retainMs:   cfg.Retention.Milliseconds(),
+		groups:     make(map[string]*group),
+		rng:        rand.New(rand.NewPCG(seed, mix64(seed))),
+		deliverRng: rand.New(rand.NewPCG(mix64(seed^0xde11), seed)),
 	}
 	for o := range numOps {
 		r, ok := cfg.RateLimits[opNames[o]]
@@ -137,6 +145,10 @@ var handlers = [numOps]handler{
 	opDescribeLogStreams: (*Server).handleDescribeLogStreams,
 	opFilterLogEvents:    (*Server).handleFilterLogEvents,
 	opGetLogEvents:       (*Server).handleGetLogEvents,
+
+	opPutSubscriptionFilter:       (*Server).handlePutSubscriptionFilter,
+	opDescribeSubscriptionFilters: (*Server).handleDescribeSubscriptionFilters,
+	opDeleteSubscriptionFilter:    (*Server).handleDeleteSubscriptionFilter,
 }
 
 // ServeHTTP answers one AWS JSON 1.1 request: POST /, X-Amz-Target: Logs_20140328.<Operation>.

@@ -28,6 +28,22 @@ type Stats struct {
 	// (rejectedLogEventsInfo), EventsExpired those dropped by Retention; EventsStored is what
 	// is held now.
 	EventsPut, EventsRejected, EventsExpired, EventsStored int64
+	// Subscriptions counts what subscription filters delivered.
+	Subscriptions SubscriptionStats
+}
+
+// SubscriptionStats counts the records subscription filters put into their destinations.
+type SubscriptionStats struct {
+	// ControlMessages is the CONTROL_MESSAGE records put (one per filter created or moved to
+	// another destination).
+	ControlMessages int64
+	// Records is the DATA_MESSAGE records delivered, Events the log events in them (a
+	// duplicated record counts once here).
+	Records, Events int64
+	// Duplicates is the records put a second time (Config.SubscriptionDuplicateProbability).
+	Duplicates int64
+	// Retries is the Puts that failed; each is tried again in a later round.
+	Retries int64
 }
 
 type opCounters struct {
@@ -40,6 +56,9 @@ type counters struct {
 	pages, emptyPages, shortPages atomic.Int64
 	put, rejected, expired        atomic.Int64
 	stored                        atomic.Int64
+	subControl, subRecords        atomic.Int64
+	subEvents, subDuplicates      atomic.Int64
+	subRetries                    atomic.Int64
 }
 
 // Stats returns the current counters.
@@ -55,6 +74,13 @@ func (s *Server) Stats() Stats {
 		EventsRejected: c.rejected.Load(),
 		EventsExpired:  c.expired.Load(),
 		EventsStored:   c.stored.Load(),
+		Subscriptions: SubscriptionStats{
+			ControlMessages: c.subControl.Load(),
+			Records:         c.subRecords.Load(),
+			Events:          c.subEvents.Load(),
+			Duplicates:      c.subDuplicates.Load(),
+			Retries:         c.subRetries.Load(),
+		},
 	}
 	for o := range numOps {
 		oc := &c.ops[o]

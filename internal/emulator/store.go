@@ -53,6 +53,7 @@ type group struct {
 	streams     map[string]*stream
 	streamNames []string
 	storedBytes int64
+	subs        []*subscriptionFilter // sorted by name, at most maxSubscriptionFilters
 }
 
 func newGroup(name, region, account string, created int64) *group {

@@ -678,3 +678,32 @@ func (r *shardReader) finish(ctx context.Context) error {
 		}
 	}
 }
+
+// AddCounters returns s with the counters of o added (the gauges stay s's): the app keeps a
+// stream's counters monotonic across a reload that replaces its Source.
+func (s Stats) AddCounters(o Stats) Stats {
+	s.RecordsRead += o.RecordsRead
+	s.BytesRead += o.BytesRead
+	s.EventsEmitted += o.EventsEmitted
+	s.ControlMessages += o.ControlMessages
+	s.DecodeErrors += o.DecodeErrors
+	s.Unmapped += o.Unmapped
+	s.DuplicatesDropped += o.DuplicatesDropped
+	s.Throttled += o.Throttled
+	s.ExpiredIterators += o.ExpiredIterators
+	s.ReadErrors += o.ReadErrors
+	s.Checkpoints += o.Checkpoints
+	s.UncheckpointedBatches += o.UncheckpointedBatches
+	s.UncheckpointedEvents += o.UncheckpointedEvents
+	l, ol := &s.Lease, o.Lease
+	l.Taken += ol.Taken
+	l.Takeovers += ol.Takeovers
+	l.HandoffsIn += ol.HandoffsIn
+	l.HandoffsOut += ol.HandoffsOut
+	l.Lost += ol.Lost
+	l.Released += ol.Released
+	l.ShardsEnded += ol.ShardsEnded
+	l.RenewFailures += ol.RenewFailures
+	l.ScanFailures += ol.ScanFailures
+	return s
+}

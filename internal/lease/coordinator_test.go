@@ -67,7 +67,7 @@ func (p *partitionable) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...f
 type world struct {
 	t      *testing.T
 	tr     *http.Transport
-	srv    *dynamoemu.Server
+	srv    *dynamoemu.Server // nil when the table is served by another implementation
 	mu     sync.Mutex
 	shards []lease.Shard
 	length map[string]int // closed shards: number of records
@@ -91,20 +91,24 @@ type replica struct {
 	done   chan struct{}
 }
 
-func newWorld(t *testing.T, shards ...lease.Shard) *world {
-	return newWorldWith(t, dynamoemu.Config{}, shards...)
-}
-
 func newWorldWith(t *testing.T, cfg dynamoemu.Config, shards ...lease.Shard) *world {
 	srv, err := dynamoemu.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, stop := memnet.Serve(srv)
+	w := newWorldOn(t, srv, shards...)
+	w.srv = srv
+	return w
+}
+
+// newWorldOn serves the lease table from h, a DynamoDB over HTTP: dynamoemu for most tests,
+// another implementation for the cross-check (minidyn_test.go). Call it inside the bubble.
+func newWorldOn(t *testing.T, h http.Handler, shards ...lease.Shard) *world {
+	l, stop := memnet.Serve(h)
 	t.Cleanup(stop)
 	tr := l.Transport()
 	t.Cleanup(tr.CloseIdleConnections)
-	w := &world{t: t, tr: tr, srv: srv, shards: shards, length: map[string]int{}, commits: map[string]map[int][]string{},
+	w := &world{t: t, tr: tr, shards: shards, length: map[string]int{}, commits: map[string]map[int][]string{},
 		unconfirmed: map[string]map[int]string{}, firstCommit: map[string]time.Time{}, ended: map[string]time.Time{},
 		holding: map[string]string{}, counters: map[string]map[int64]string{}, reps: map[string]*replica{}}
 	tab, err := lease.NewTable(w.client(), "flowd-leases")
@@ -307,144 +311,146 @@ func shards(n int) []lease.Shard {
 	return out
 }
 
-func TestBalanceAndGracefulHandoff(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, shards(6)...)
-		a := w.start("a")
-		time.Sleep(15 * time.Second)
-		if got := owned(a); got[0] != 6 {
-			t.Fatalf("alone, a owns %v, want 6", got)
-		}
-		b, c := w.start("b"), w.start("c")
-		time.Sleep(2 * time.Minute)
-		if got := owned(a, b, c); !slices.Equal(got, []int{2, 2, 2}) {
-			t.Fatalf("three replicas own %v, want [2 2 2]", got)
-		}
-		if s := a.coord.Stats(); s.HandoffsOut != 4 || s.Lost != 0 {
-			t.Fatalf("a: %+v, want 4 hand-offs out and nothing lost", s)
-		}
-		// A graceful stop releases at once: the others take the leases without waiting for expiry.
-		a.stop()
-		time.Sleep(10 * time.Second)
-		if got := owned(b, c); got[0]+got[1] != 6 || got[0] != 3 {
-			tab, _ := lease.NewTable(w.client(), "flowd-leases")
-			ls, err := tab.List(context.Background())
-			t.Fatalf("after a stopped, b and c own %v, want [3 3]; table %+v %v", got, ls, err)
-		}
-		if s := b.coord.Stats(); s.Takeovers != 0 {
-			t.Fatalf("b took over %d expired leases; a graceful stop should leave none", s.Takeovers)
-		}
-		b.stop()
-		c.stop()
-		if n := w.exact(); n < 6*100 {
-			t.Fatalf("only %d positions committed", n)
-		}
-	})
+func TestBalanceAndGracefulHandoff(t *testing.T) { onDynamoemu(t, balanceAndGracefulHandoff) }
+
+func balanceAndGracefulHandoff(t *testing.T, h http.Handler) {
+	w := newWorldOn(t, h, shards(6)...)
+	a := w.start("a")
+	time.Sleep(15 * time.Second)
+	if got := owned(a); got[0] != 6 {
+		t.Fatalf("alone, a owns %v, want 6", got)
+	}
+	b, c := w.start("b"), w.start("c")
+	time.Sleep(2 * time.Minute)
+	if got := owned(a, b, c); !slices.Equal(got, []int{2, 2, 2}) {
+		t.Fatalf("three replicas own %v, want [2 2 2]", got)
+	}
+	if s := a.coord.Stats(); s.HandoffsOut != 4 || s.Lost != 0 {
+		t.Fatalf("a: %+v, want 4 hand-offs out and nothing lost", s)
+	}
+	// A graceful stop releases at once: the others take the leases without waiting for expiry.
+	a.stop()
+	time.Sleep(10 * time.Second)
+	if got := owned(b, c); got[0]+got[1] != 6 || got[0] != 3 {
+		tab, _ := lease.NewTable(w.client(), "flowd-leases")
+		ls, err := tab.List(context.Background())
+		t.Fatalf("after a stopped, b and c own %v, want [3 3]; table %+v %v", got, ls, err)
+	}
+	if s := b.coord.Stats(); s.Takeovers != 0 {
+		t.Fatalf("b took over %d expired leases; a graceful stop should leave none", s.Takeovers)
+	}
+	b.stop()
+	c.stop()
+	if n := w.exact(); n < 6*100 {
+		t.Fatalf("only %d positions committed", n)
+	}
 }
 
-func TestTakeoverAfterKill(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, shards(4)...)
-		a, b := w.start("a"), w.start("b")
-		time.Sleep(time.Minute)
-		if got := owned(a, b); !slices.Equal(got, []int{2, 2}) {
-			t.Fatalf("own %v, want [2 2]", got)
+func TestTakeoverAfterKill(t *testing.T) { onDynamoemu(t, takeoverAfterKill) }
+
+func takeoverAfterKill(t *testing.T, h http.Handler) {
+	w := newWorldOn(t, h, shards(4)...)
+	a, b := w.start("a"), w.start("b")
+	time.Sleep(time.Minute)
+	if got := owned(a, b); !slices.Equal(got, []int{2, 2}) {
+		t.Fatalf("own %v, want [2 2]", got)
+	}
+	lostShards := a.coord.Owned()
+	killedAt := time.Now()
+	a.kill()
+	// b must wait out the lease duration (9s) from when it last saw a's counters move.
+	time.Sleep(8 * time.Second)
+	if got := len(b.coord.Owned()); got != 2 {
+		t.Fatalf("b owns %d leases %v after the kill, before expiry; want 2", got, time.Since(killedAt))
+	}
+	time.Sleep(30 * time.Second)
+	if got := b.coord.Owned(); len(got) != 4 {
+		t.Fatalf("b owns %v, want all 4", got)
+	}
+	if s := b.coord.Stats(); s.Takeovers != 2 {
+		t.Fatalf("b: %+v, want 2 takeovers", s)
+	}
+	for _, sh := range lostShards {
+		w.mu.Lock()
+		last := w.holding[sh]
+		w.mu.Unlock()
+		if last != "b" {
+			t.Errorf("%s last committed by %s, want b", sh, last)
 		}
-		lostShards := a.coord.Owned()
-		killedAt := time.Now()
-		a.kill()
-		// b must wait out the lease duration (9s) from when it last saw a's counters move.
-		time.Sleep(8 * time.Second)
-		if got := len(b.coord.Owned()); got != 2 {
-			t.Fatalf("b owns %d leases %v after the kill, before expiry; want 2", got, time.Since(killedAt))
-		}
-		time.Sleep(30 * time.Second)
-		if got := b.coord.Owned(); len(got) != 4 {
-			t.Fatalf("b owns %v, want all 4", got)
-		}
-		if s := b.coord.Stats(); s.Takeovers != 2 {
-			t.Fatalf("b: %+v, want 2 takeovers", s)
-		}
-		for _, sh := range lostShards {
-			w.mu.Lock()
-			last := w.holding[sh]
-			w.mu.Unlock()
-			if last != "b" {
-				t.Errorf("%s last committed by %s, want b", sh, last)
-			}
-		}
-		b.stop()
-		w.exact()
-	})
+	}
+	b.stop()
+	w.exact()
 }
 
 func TestPartitionedOwnerStopsCommitting(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, shards(2)...)
-		a := w.start("a")
-		time.Sleep(20 * time.Second)
-		b := w.start("b")
-		time.Sleep(time.Minute)
-		// Cut a off from DynamoDB but keep it running: it must stop committing on its own
-		// before b can take its leases.
-		a.client.cut.Store(true)
-		time.Sleep(time.Minute)
-		if got := b.coord.Owned(); len(got) != 2 {
-			t.Fatalf("b owns %v, want both", got)
-		}
-		if got := a.coord.Owned(); len(got) != 0 {
-			t.Fatalf("partitioned a still owns %v", got)
-		}
-		if s := a.coord.Stats(); s.Lost != 1 {
-			t.Fatalf("a: %+v, want 1 lease lost", s)
-		}
-		a.stop()
-		b.stop()
-		w.exact()
-	})
+	onDynamoemu(t, partitionedOwnerStopsCommitting)
 }
 
-func TestParentsBeforeChildren(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// shard 0 split into 2 and 3; 1 and 2 merged into 4. Parents are closed (finite).
-		s := shards(5)
-		s[2].Parents = []string{s[0].ID}
-		s[3].Parents = []string{s[0].ID}
-		s[4].Parents = []string{s[1].ID, s[2].ID}
-		w := newWorld(t, s...)
-		w.length[s[0].ID] = 20
-		w.length[s[1].ID] = 50
-		w.length[s[2].ID] = 10
-		a, b := w.start("a"), w.start("b")
-		time.Sleep(3 * time.Minute)
-		w.mu.Lock()
-		for child, parents := range map[int][]int{2: {0}, 3: {0}, 4: {1, 2}} {
-			first, ok := w.firstCommit[s[child].ID]
-			if !ok {
-				t.Errorf("%s never started", s[child].ID)
-				continue
-			}
-			for _, p := range parents {
-				end, ok := w.ended[s[p].ID]
-				if !ok || !end.Before(first) {
-					t.Errorf("%s started at %v, its parent %s ended at %v (ok %v)", s[child].ID, first, s[p].ID, end, ok)
-				}
+func partitionedOwnerStopsCommitting(t *testing.T, h http.Handler) {
+	w := newWorldOn(t, h, shards(2)...)
+	a := w.start("a")
+	time.Sleep(20 * time.Second)
+	b := w.start("b")
+	time.Sleep(time.Minute)
+	// Cut a off from DynamoDB but keep it running: it must stop committing on its own
+	// before b can take its leases.
+	a.client.cut.Store(true)
+	time.Sleep(time.Minute)
+	if got := b.coord.Owned(); len(got) != 2 {
+		t.Fatalf("b owns %v, want both", got)
+	}
+	if got := a.coord.Owned(); len(got) != 0 {
+		t.Fatalf("partitioned a still owns %v", got)
+	}
+	if s := a.coord.Stats(); s.Lost != 1 {
+		t.Fatalf("a: %+v, want 1 lease lost", s)
+	}
+	a.stop()
+	b.stop()
+	w.exact()
+}
+
+func TestParentsBeforeChildren(t *testing.T) { onDynamoemu(t, parentsBeforeChildren) }
+
+func parentsBeforeChildren(t *testing.T, h http.Handler) {
+	// shard 0 split into 2 and 3; 1 and 2 merged into 4. Parents are closed (finite).
+	s := shards(5)
+	s[2].Parents = []string{s[0].ID}
+	s[3].Parents = []string{s[0].ID}
+	s[4].Parents = []string{s[1].ID, s[2].ID}
+	w := newWorldOn(t, h, s...)
+	w.length[s[0].ID] = 20
+	w.length[s[1].ID] = 50
+	w.length[s[2].ID] = 10
+	a, b := w.start("a"), w.start("b")
+	time.Sleep(3 * time.Minute)
+	w.mu.Lock()
+	for child, parents := range map[int][]int{2: {0}, 3: {0}, 4: {1, 2}} {
+		first, ok := w.firstCommit[s[child].ID]
+		if !ok {
+			t.Errorf("%s never started", s[child].ID)
+			continue
+		}
+		for _, p := range parents {
+			end, ok := w.ended[s[p].ID]
+			if !ok || !end.Before(first) {
+				t.Errorf("%s started at %v, its parent %s ended at %v (ok %v)", s[child].ID, first, s[p].ID, end, ok)
 			}
 		}
-		for i, n := range map[int]int{0: 20, 1: 50, 2: 10} {
-			if got := len(w.commits[s[i].ID]); got != n {
-				t.Errorf("%s: %d positions committed, want %d", s[i].ID, got, n)
-			}
+	}
+	for i, n := range map[int]int{0: 20, 1: 50, 2: 10} {
+		if got := len(w.commits[s[i].ID]); got != n {
+			t.Errorf("%s: %d positions committed, want %d", s[i].ID, got, n)
 		}
-		w.mu.Unlock()
-		// Ended leases are not held by anyone: only 3 and 4 are live.
-		if got := owned(a, b); got[0]+got[1] != 2 {
-			t.Fatalf("own %v, want 2 live leases in all", got)
-		}
-		a.stop()
-		b.stop()
-		w.exact()
-	})
+	}
+	w.mu.Unlock()
+	// Ended leases are not held by anyone: only 3 and 4 are live.
+	if got := owned(a, b); got[0]+got[1] != 2 {
+		t.Fatalf("own %v, want 2 live leases in all", got)
+	}
+	a.stop()
+	b.stop()
+	w.exact()
 }
 
 func TestFaultyTableKeepsOneOwner(t *testing.T) {
@@ -476,20 +482,31 @@ func TestFaultyTableKeepsOneOwner(t *testing.T) {
 	})
 }
 
-func TestJoiningReplicaGetsItsShare(t *testing.T) {
+func TestJoiningReplicaGetsItsShare(t *testing.T) { onDynamoemu(t, joiningReplicaGetsItsShare) }
+
+func joiningReplicaGetsItsShare(t *testing.T, h http.Handler) {
+	w := newWorldOn(t, h, shards(6)...)
+	a, b, c := w.start("a"), w.start("b"), w.start("c")
+	time.Sleep(2 * time.Minute)
+	d := w.start("d")
+	time.Sleep(2 * time.Minute)
+	got := owned(a, b, c, d)
+	if slices.Max(got)-slices.Min(got) > 1 || got[0]+got[1]+got[2]+got[3] != 6 || got[3] == 0 {
+		t.Fatalf("after d joined: %v, want 6 leases spread within one", got)
+	}
+	for _, r := range []*replica{a, b, c, d} {
+		r.stop()
+	}
+	w.exact()
+}
+
+// onDynamoemu runs a coordinator scenario in a synctest bubble against dynamoemu.
+func onDynamoemu(t *testing.T, scenario func(*testing.T, http.Handler)) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t, shards(6)...)
-		a, b, c := w.start("a"), w.start("b"), w.start("c")
-		time.Sleep(2 * time.Minute)
-		d := w.start("d")
-		time.Sleep(2 * time.Minute)
-		got := owned(a, b, c, d)
-		if slices.Max(got)-slices.Min(got) > 1 || got[0]+got[1]+got[2]+got[3] != 6 || got[3] == 0 {
-			t.Fatalf("after d joined: %v, want 6 leases spread within one", got)
+		srv, err := dynamoemu.New(dynamoemu.Config{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, r := range []*replica{a, b, c, d} {
-			r.stop()
-		}
-		w.exact()
+		scenario(t, srv)
 	})
 }

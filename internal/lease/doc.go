@@ -67,4 +67,17 @@
 // checkpoint) and every lease has been released (owner removed), so that the other replicas
 // take them at their next take round instead of waiting LeaseDuration. A killed replica
 // releases nothing; its leases expire.
+//
+// # Tested against two DynamoDBs
+//
+// The tests run the table and the coordinator against internal/dynamoemu and, as a
+// cross-check by an implementation written independently of both, against minidyn
+// (github.com/truora/minidyn, its HTTP server and its in-process client): every fenced write
+// with its conditional failures, a random sequence of writes by three workers on stale views
+// that must give the same outcome and the same stored item on every implementation, and the
+// coordinator scenarios without fault injection. minidyn v0.8.2 ignores REMOVE of a top-level
+// attribute (DynamoDB removes it; Release, Take and Transfer rely on that) and its in-process
+// client answers an empty Item or LastEvaluatedKey where DynamoDB has none; minidyn_test.go
+// corrects exactly these and TestMinidynDepartures pins them. The table does not use
+// ReturnValuesOnConditionCheckFailure: a lost answer is settled by a consistent GetItem.
 package lease

@@ -231,7 +231,7 @@ func TestContractFamilies(t *testing.T) {
 		section = section[:i+3]
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(goldenCollector(t))
+	reg.MustRegister(goldenCollector(t), NewKinesisCollector(func() []KinesisView { return []KinesisView{{Stream: "flow-logs"}} }))
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -18,11 +18,12 @@ package subscription
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Message types, as CloudWatch Logs spells them.

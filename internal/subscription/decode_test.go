@@ -138,7 +138,11 @@ func FuzzDecode(f *testing.F) {
 		d := Decoder{MaxBytes: 1 << 20}
 		var m Message
 		err := d.Decode(data, &m)
-		if raw, ok := gunzip(data); ok && err != nil {
+		// The reference inflates with the standard library; the decoder's gzip layer is
+		// klauspost/compress, which also refuses reserved header flag bits (RFC 1952 says a
+		// decoder should) that the standard library ignores. Compare the JSON layers only.
+		var ge *Error
+		if raw, ok := gunzip(data); ok && err != nil && !(errors.As(err, &ge) && ge.Reason == "gzip") {
 			var ref Message
 			if json.Unmarshal(raw, &ref) == nil && ref.validate() == nil {
 				t.Fatalf("encoding/json accepts what the scanner refuses (%v): %q", err, raw)

@@ -22,4 +22,6 @@ route pager alertname=FlowdSourceNotPolled severity=critical category=pipeline
 route security-team alertname=FlowdPortScan severity=warning category=traffic src_addr=203.0.113.9
 route security-team alertname=FlowdRejectSpike severity=warning category=traffic scope=port port=22
 route platform-team alertname=FlowdIngestThrottled severity=warning category=pipeline
+route pager alertname=FlowdKinesisShardsUnowned severity=critical category=pipeline stream=flow-logs
+route platform-team alertname=FlowdKinesisLag severity=warning category=pipeline stream=flow-logs
 route null alertname=Silenced severity=none

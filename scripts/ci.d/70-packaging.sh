@@ -3,8 +3,9 @@
 #   1. Dockerfile: dockerfile-utils lint, and its formatter's layout.
 #   2. Helm: helm lint, scripts/render-k8s.sh --check (deploy/kubernetes and the chart's copy of
 #      the rules and dashboards equal what the chart renders), the chart's behaviour (the
-#      checkpoint on a claim by default, shards > 1 refused below Kubernetes 1.28, the dashboards
-#      ConfigMap, alert changes through values), and kubeconform -strict on several renderings
+#      checkpoint on a claim by default, shards > 1 refused below Kubernetes 1.28, Kinesis
+#      replicas and their PodDisruptionBudget, the dashboards ConfigMap, alert changes through
+#      values), and kubeconform -strict on several renderings
 #      against schemas generated from the Kubernetes OpenAPI document of the k8s.io/kubernetes
 #      module (deploy/tools/k8sschema).
 #   3. Image: the Dockerfile's build-stage commands run on a build context filtered through
@@ -95,11 +96,14 @@ render --set persistence.existingClaim=flowd-checkpoint > "$work/existing-claim.
 render --set shards=3 > "$work/sharded.yaml"
 render --set shards=3 --set persistence.enabled=false > "$work/sharded-emptydir.yaml"
 render --set dashboards.enabled=true --set dashboards.annotations.grafana_folder=flowd > "$work/dashboards.yaml"
+render -f deploy/helm/kinesis-values.yaml > "$work/kinesis.yaml"
+render -f deploy/helm/kinesis-values.yaml --set pdb.maxUnavailable=null --set pdb.minAvailable=2 > "$work/kinesis-min-available.yaml"
 kc=("$gobin/kubeconform" -strict -summary -kubernetes-version "$KUBE_VERSION"
   -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json")
 # Core kinds: a missing schema is an error.
-"${kc[@]}" deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/emptydir.yaml" "$work/existing-claim.yaml" \
-  "$work/sharded.yaml" "$work/sharded-emptydir.yaml" "$work/dashboards.yaml"
+"${kc[@]}" deploy/kubernetes/flowd.yaml deploy/kubernetes/flowd-kinesis.yaml "$work/persistent.yaml" "$work/emptydir.yaml" \
+  "$work/existing-claim.yaml" "$work/sharded.yaml" "$work/sharded-emptydir.yaml" "$work/dashboards.yaml" \
+  "$work/kinesis.yaml" "$work/kinesis-min-available.yaml"
 # The Prometheus Operator's kinds have no schema in the Kubernetes OpenAPI document.
 "${kc[@]}" -ignore-missing-schemas deploy/kubernetes/flowd-monitoring.yaml
 
@@ -107,7 +111,7 @@ step "chart behaviour"
 fail() { echo "$*" >&2; exit 1; }
 # The checkpoint survives upgrades by default: a StatefulSet whose pod mounts its own claim, kept
 # on uninstall; only persistence.enabled=false gives an emptyDir.
-for f in deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/sharded.yaml"; do
+for f in deploy/kubernetes/flowd.yaml "$work/persistent.yaml" "$work/sharded.yaml" "$work/kinesis.yaml"; do
   grep -q 'kind: StatefulSet' "$f" || fail "$f: no StatefulSet"
   grep -q 'kind: Deployment' "$f" && fail "$f: a Deployment (a rolling update with a ReadWriteOnce claim cannot work)"
   grep -q 'volumeClaimTemplates:' "$f" || fail "$f: no volumeClaimTemplates: the checkpoint would not survive an upgrade"
@@ -124,6 +128,30 @@ fi
 echo "$out" | grep -q 'needs Kubernetes 1.28' || fail "shards=3 on 1.27 failed without naming the reason: $out"
 "$gobin/helm" template flowd deploy/helm/flowd --kube-version 1.27.0 >/dev/null || fail "shards=1 refused on Kubernetes 1.27"
 "$gobin/helm" template flowd deploy/helm/flowd --kube-version 1.28.0 --set shards=3 >/dev/null || fail "shards=3 refused on Kubernetes 1.28"
+# Kinesis replicas (replicaCount > 1): one StatefulSet of replicaCount pods without --shard, and
+# a PodDisruptionBudget whenever there is more than one pod (none for one: it would block every
+# drain). replicaCount > 1 is refused with a polled source (each pod would count it), with
+# shards > 1, and with both minAvailable and maxUnavailable.
+grep -q 'replicas: 3' "$work/kinesis.yaml" || fail "kinesis-values.yaml did not render three replicas"
+grep -Eq -- '^ *- --shard' "$work/kinesis.yaml" && fail "Kinesis replicas got --shard"
+grep -q 'kind: PodDisruptionBudget' "$work/kinesis.yaml" || fail "replicaCount=3 rendered no PodDisruptionBudget"
+grep -q 'maxUnavailable: 1' "$work/kinesis.yaml" || fail "the PodDisruptionBudget lacks maxUnavailable: 1"
+grep -q 'minAvailable: 2' "$work/kinesis-min-available.yaml" || fail "pdb.minAvailable=2 was not rendered"
+grep -q 'kind: PodDisruptionBudget' "$work/sharded.yaml" || fail "shards=3 rendered no PodDisruptionBudget"
+for f in deploy/kubernetes/flowd.yaml "$work/persistent.yaml"; do
+  grep -q 'kind: PodDisruptionBudget' "$f" && fail "$f: a PodDisruptionBudget for a single pod"
+done
+render -f deploy/helm/kinesis-values.yaml --set pdb.enabled=false > "$work/kinesis-no-pdb.yaml"
+grep -q 'kind: PodDisruptionBudget' "$work/kinesis-no-pdb.yaml" && fail "pdb.enabled=false still rendered a PodDisruptionBudget"
+refused() { # refused REASON [helm args...]: the rendering fails and names REASON
+  local reason=$1 out; shift
+  if out=$(render "$@" 2>&1); then fail "rendered, but should be refused ($reason): $*"; fi
+  echo "$out" | grep -q "$reason" || fail "refused without naming the reason ($reason): $out"
+}
+refused 'is not a kinesis_stream source' --set replicaCount=3
+refused 'choose one' -f deploy/helm/kinesis-values.yaml --set shards=2
+refused 'not both' -f deploy/helm/kinesis-values.yaml --set pdb.minAvailable=2
+refused 'only one pod can use' -f deploy/helm/kinesis-values.yaml --set persistence.existingClaim=flowd-checkpoint
 # The dashboards ConfigMap carries the sidecar's label and every shipped dashboard.
 grep -q 'grafana_dashboard: "1"' "$work/dashboards.yaml" || fail "dashboards ConfigMap lacks grafana_dashboard: \"1\""
 for d in deploy/grafana/dashboards/*.json; do

@@ -76,6 +76,8 @@ var wantAlerts = []string{
 	"FlowdIngestLagHigh", "FlowdIngestThrottled", "FlowdParseErrors", "FlowdSkipData",
 	"FlowdSourceNotPolled", "FlowdDown", "FlowdCheckpointFailing",
 	"FlowdRejectedReplies", // issue 14
+	// issue 18: the Kinesis source
+	"FlowdKinesisLag", "FlowdKinesisShardsUnowned", "FlowdKinesisLeasesLost", "FlowdKinesisUncheckpointedEvents",
 }
 
 // recordName is Prometheus' level:metric:operations: the labels kept, flowd's metric without

@@ -62,6 +62,9 @@ func TestLoadParamsRejectsBadValues(t *testing.T) {
 		{"no rejected replies floor", "min_rate: 0.05 ", "min_rate: 0 ", "rejected_replies.min_rate"},
 		{"ratio of one", "max_ratio: 0.2", "max_ratio: 1", "ingest_throttled.max_ratio"},
 		{"zero lag budget", "max: 15m", "max: 0s", "ingest_lag.max"},
+		{"zero kinesis lag", "kinesis_lag:\n  max: 1m", "kinesis_lag:\n  max: 0s", "kinesis_lag.max"},
+		{"leases window shorter than rate window", "window: 30m", "window: 1m", "kinesis_leases_lost.window"},
+		{"negative leases max", "max: 2 ", "max: -1 ", "kinesis_leases_lost.max"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,31 @@ type Params struct {
 	Down            ForOnly         `yaml:"down"`
 	Checkpoint      Checkpoint      `yaml:"checkpoint_failing"`
 	RejectedReplies RejectedReplies `yaml:"rejected_replies"`
+
+	KinesisLag           KinesisLag        `yaml:"kinesis_lag"`
+	KinesisUnowned       ForOnly           `yaml:"kinesis_shards_unowned"`
+	KinesisLeasesLost    KinesisLeasesLost `yaml:"kinesis_leases_lost"`
+	KinesisUncheckpoints ForOnly           `yaml:"kinesis_uncheckpointed"`
+}
+
+// KinesisLag tunes FlowdKinesisLag: how far behind the newest record of its shards the Kinesis
+// source reads.
+type KinesisLag struct {
+	// Max is the largest MillisBehindLatest tolerated, as a duration.
+	Max model.Duration `yaml:"max"`
+	// For is how long the condition must hold.
+	For model.Duration `yaml:"for"`
+}
+
+// KinesisLeasesLost tunes FlowdKinesisLeasesLost: shard leases lost by live replicas.
+type KinesisLeasesLost struct {
+	// Window is the range over which lost leases are counted.
+	Window model.Duration `yaml:"window"`
+	// Max is the number of leases of one stream that may be lost within Window without a
+	// warning.
+	Max float64 `yaml:"max"`
+	// For is how long the condition must hold.
+	For model.Duration `yaml:"for"`
 }
 
 // RejectedReplies tunes FlowdRejectedReplies: replies of a service rejected on an interface,
@@ -286,6 +311,17 @@ func (p *Params) Validate() error {
 	nonNegative("down.for", p.Down.For)
 	positive("checkpoint_failing.max_age", p.Checkpoint.MaxAge)
 	nonNegative("checkpoint_failing.for", p.Checkpoint.For)
+	positive("kinesis_lag.max", p.KinesisLag.Max)
+	nonNegative("kinesis_lag.for", p.KinesisLag.For)
+	nonNegative("kinesis_shards_unowned.for", p.KinesisUnowned.For)
+	if p.KinesisLeasesLost.Window < p.RateWindow {
+		bad("kinesis_leases_lost.window", "must be at least rate_window")
+	}
+	if p.KinesisLeasesLost.Max < 0 {
+		bad("kinesis_leases_lost.max", "must not be negative")
+	}
+	nonNegative("kinesis_leases_lost.for", p.KinesisLeasesLost.For)
+	nonNegative("kinesis_uncheckpointed.for", p.KinesisUncheckpoints.For)
 	return errors.Join(errs...)
 }
 

@@ -40,6 +40,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The StatefulSet's pod count: the shards, or the Kinesis replicas (the template refuses both above 1). */}}
+{{- define "flowd.replicas" -}}
+{{- max (int .Values.shards) (int .Values.replicaCount) }}
+{{- end }}
+
 {{/* The image reference. */}}
 {{- define "flowd.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
