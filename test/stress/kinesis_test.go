@@ -35,8 +35,8 @@ const (
 	// kill leaves committed batches without their lease checkpoints (the next owner counts them
 	// again): the lease writes take a few milliseconds (8 ms median, 26 ms p95 measured), this
 	// leaves room for a loaded machine.
-	kinesisWindow = 500 * time.Millisecond
-	kinesisReplicas   = 3
+	kinesisWindow   = 500 * time.Millisecond
+	kinesisReplicas = 3
 )
 
 // TestKinesisReplicas: three flowd replicas share a Kinesis stream of two shards through a lease
