@@ -105,8 +105,16 @@ func startFlowd(t *testing.T, c *cloud, p ingestParams) *flowd {
 // startFlowdWeb is startFlowd with web settings (nil: plain HTTP).
 func startFlowdWeb(t *testing.T, c *cloud, p ingestParams, web *webSetup) *flowd {
 	t.Helper()
+	return startFlowdConfig(t, func(dir string) string { return p.yaml(c, filepath.Join(dir, "checkpoint")) }, web)
+}
+
+// startFlowdConfig starts flowd on the config that config writes for flowd's directory (its
+// checkpoint belongs there, so that a restart on the same directory resumes from it), with web
+// settings (nil: plain HTTP); it is stopped (SIGKILL) when the test ends.
+func startFlowdConfig(t *testing.T, config func(dir string) string, web *webSetup) *flowd {
+	t.Helper()
 	dir := t.TempDir()
-	cfg := p.yaml(c, filepath.Join(dir, "checkpoint"))
+	cfg := config(dir)
 	if err := os.WriteFile(filepath.Join(dir, "flowd.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
