@@ -26,7 +26,7 @@ import (
 )
 
 var killAtLeaseCheckpoint = flag.Bool("kinesis-kill-at-lease-checkpoint", false,
-	"run TestKinesisKillAtLeaseCheckpoint (not in CI: it fails while a Kinesis batch's lease checkpoint can land before the checkpoint file that holds its counts)")
+	"run TestKinesisKillAtLeaseCheckpoint (not in CI, for time: it kills replicas the instant a lease checkpoint lands, which loses events if the lease checkpoint runs ahead of the checkpoint file)")
 
 // TestKinesisKillAtLeaseCheckpoint aims the kinesis scenario's kills at one moment: a replica
 // holding one lease is killed the instant the DynamoDB emulator has applied its lease checkpoint.
