@@ -1,50 +1,31 @@
 package dynamoemu_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/flowd-dev/flowd/internal/awscli"
 	"github.com/flowd-dev/flowd/internal/dynamoemu"
 )
 
 // The AWS CLI (botocore: its own JSON 1.0 serializer, error parser and X-Amz-Crc32 check) must
 // see the same fencing as the SDK: a conditional update on the lease counter succeeds once.
 func TestCrossCheckWithAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the aws CLI is not on PATH; CI installs it (Debian package awscli)")
-		}
-		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
-	}
+	bin := awscli.Find(t)
 	srv, err := dynamoemu.New(dynamoemu.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	home := t.TempDir()
+	// aws runs a dynamodb operation; it returns the CLI's error output if the call failed.
 	aws := func(out any, args ...string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"dynamodb", "--endpoint-url", hs.URL, "--output", "json"}, args...)...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=SECRET",
-			"AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "AWS_CONFIG_FILE=" + home + "/none", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/none"}
-		b, err := cmd.Output()
+		b, stderr, err := awscli.Try(t, bin, hs.URL, append([]string{"dynamodb"}, args...)...)
 		if err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				return string(ee.Stderr)
-			}
-			t.Fatalf("aws %v: %v", args, err)
+			return stderr
 		}
 		if out != nil {
 			if err := json.Unmarshal(b, out); err != nil {

@@ -1,22 +1,21 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowd-dev/flowd/internal/awscli"
 )
 
 // The AWS CLI (botocore: an independent implementation of the protocol, the signing and the
 // paginator) must see exactly the events GroundTruth lists, through short and empty pages.
 func TestCrossCheckWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	bin := awsCLI(t)
+	bin := awscli.Find(t)
 	e := newEnv(t, Config{ShortPageProbability: 0.5, Seed: 11, VisibilityDelay: time.Minute})
 	base := e.clock.Now().Add(-20 * time.Minute).UnixMilli()
 	tricky := []string{`quote " and backslash \`, "tab\tand newline\n", "unicode: élan ✓ 日本", "<html> & ampersand"}
@@ -47,7 +46,7 @@ func TestCrossCheckWithAWSCLI(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"logs", "filter-log-events", "--log-group-name", testGroup}, tc.args...)
-			stdout := runCLI(t, bin, e.url, args...)
+			stdout := awscli.Run(t, bin, e.url, args...)
 			var out struct {
 				Events []struct {
 					LogStreamName string `json:"logStreamName"`
@@ -88,40 +87,11 @@ func filterEvents(evs []Event, keep func(Event) bool) []Event {
 	return out
 }
 
-// awsCLI returns the path of the aws CLI; CI must have it, elsewhere the test is skipped.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the aws CLI is not on PATH; CI installs it in scripts/ci.d/00-deps.sh (Debian package awscli)")
-		}
-		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
-	}
-	return bin
-}
-
-// runCLI runs the aws CLI against the emulator at url with throw-away credentials and no
-// configuration of the host, and returns its JSON output.
-func runCLI(t *testing.T, bin, url string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args = append(args, "--endpoint-url", url, "--output", "json")
-	cmd := cliCommand(ctx, t, bin, args)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("aws %v: %v\n%s", args, err, stderr.String())
-	}
-	return stdout.Bytes()
-}
-
 // The CLI reads rejectedLogEventsInfo, logGroupArn and logGroupClass where botocore's model
 // puts them, and sends logGroupNamePattern as the emulator reads it.
 func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	bin := awsCLI(t)
+	bin := awscli.Find(t)
 	e := newEnv(t, Config{})
 	e.mustPut(t, testGroup, "s", nil)
 	if err := e.srv.CreateLogGroup("/aws/other"); err != nil {
@@ -132,7 +102,7 @@ func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
 	var put struct {
 		RejectedLogEventsInfo map[string]int `json:"rejectedLogEventsInfo"`
 	}
-	out := runCLI(t, bin, e.url, "logs", "put-log-events", "--log-group-name", testGroup, "--log-stream-name", "s", "--log-events", events)
+	out := awscli.Run(t, bin, e.url, "logs", "put-log-events", "--log-group-name", testGroup, "--log-stream-name", "s", "--log-events", events)
 	if err := json.Unmarshal(out, &put); err != nil {
 		t.Fatalf("decode: %v\n%s", err, out)
 	}
@@ -145,14 +115,14 @@ func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
 	var desc struct {
 		LogGroups []map[string]any `json:"logGroups"`
 	}
-	out = runCLI(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-pattern", "other")
+	out = awscli.Run(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-pattern", "other")
 	if err := json.Unmarshal(out, &desc); err != nil {
 		t.Fatalf("decode: %v\n%s", err, out)
 	}
 	if len(desc.LogGroups) != 1 || desc.LogGroups[0]["logGroupName"] != "/aws/other" {
 		t.Errorf("pattern other: %v, want /aws/other alone", desc.LogGroups)
 	}
-	out = runCLI(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-prefix", testGroup)
+	out = awscli.Run(t, bin, e.url, "logs", "describe-log-groups", "--log-group-name-prefix", testGroup)
 	desc.LogGroups = nil
 	if err := json.Unmarshal(out, &desc); err != nil {
 		t.Fatalf("decode: %v\n%s", err, out)
@@ -177,17 +147,17 @@ func TestCrossCheckPutAndDescribeWithAWSCLI(t *testing.T) {
 // DeleteSubscriptionFilter as the emulator reads them, and reads its answers and errors.
 func TestCrossCheckSubscriptionFiltersWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	bin := awsCLI(t)
+	bin := awscli.Find(t)
 	sink := &recordingSink{}
 	e := newEnv(t, Config{SubscriptionSink: sink})
 	e.mustPut(t, testGroup, "eni-1-all", nil)
-	runCLI(t, bin, e.url, "logs", "put-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis",
+	awscli.Run(t, bin, e.url, "logs", "put-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis",
 		"--filter-pattern", "[version, account, eni, src, dst, srcport, dstport, proto, packets, bytes, start, end, action = REJECT, status]",
 		"--destination-arn", testStreamARN, "--role-arn", testRoleARN, "--distribution", "Random")
 	var desc struct {
 		SubscriptionFilters []map[string]any `json:"subscriptionFilters"`
 	}
-	out := runCLI(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
+	out := awscli.Run(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
 	if err := json.Unmarshal(out, &desc); err != nil {
 		t.Fatalf("decode: %v\n%s", err, out)
 	}
@@ -211,43 +181,17 @@ func TestCrossCheckSubscriptionFiltersWithAWSCLI(t *testing.T) {
 		t.Errorf("delivered %+v, want the REJECT event alone", msgs)
 	}
 
-	stderr := runCLIFailing(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", "/none", "--filter-name", "to-kinesis")
+	_, stderr, err := awscli.Try(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", "/none", "--filter-name", "to-kinesis")
+	if err == nil {
+		t.Fatal("delete-subscription-filter on a missing group succeeded, want a failure")
+	}
 	if !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Errorf("delete in a missing group: stderr %q, want ResourceNotFoundException", stderr)
 	}
-	runCLI(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis")
+	awscli.Run(t, bin, e.url, "logs", "delete-subscription-filter", "--log-group-name", testGroup, "--filter-name", "to-kinesis")
 	desc.SubscriptionFilters = nil
-	out = runCLI(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
+	out = awscli.Run(t, bin, e.url, "logs", "describe-subscription-filters", "--log-group-name", testGroup)
 	if err := json.Unmarshal(out, &desc); err != nil || len(desc.SubscriptionFilters) != 0 {
 		t.Errorf("after delete: %s (%v), want no filters", out, err)
 	}
-}
-
-// runCLIFailing runs the aws CLI like runCLI, expects it to fail and returns its stderr.
-func runCLIFailing(t *testing.T, bin, url string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args = append(args, "--endpoint-url", url, "--output", "json")
-	cmd := cliCommand(ctx, t, bin, args)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err == nil {
-		t.Fatalf("aws %v succeeded, want a failure", args)
-	}
-	return stderr.String()
-}
-
-// cliCommand prepares the aws CLI with throw-away credentials and no configuration of the host.
-func cliCommand(ctx context.Context, t *testing.T, bin string, args []string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	home := t.TempDir()
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-	}
-	return cmd
 }

@@ -1,50 +1,27 @@
 package kinesisemu_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"testing"
-	"time"
 
+	"github.com/flowd-dev/flowd/internal/awscli"
 	"github.com/flowd-dev/flowd/internal/kinesisemu"
 )
 
 // The AWS CLI (botocore: an independent implementation of the JSON protocol, base64 blobs and
 // epoch timestamps) must read back what was put, through iterators and a split.
 func TestCrossCheckWithAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the aws CLI is not on PATH; CI installs it (Debian package awscli)")
-		}
-		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
-	}
+	bin := awscli.Find(t)
 	srv, err := kinesisemu.New(kinesisemu.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	home := t.TempDir()
 	aws := func(out any, args ...string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"kinesis", "--endpoint-url", hs.URL, "--output", "json"}, args...)...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=SECRET",
-			"AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1", "AWS_CONFIG_FILE=" + home + "/none", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/none"}
-		b, err := cmd.Output()
-		if err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				t.Fatalf("aws %v: %v: %s", args, err, ee.Stderr)
-			}
-			t.Fatalf("aws %v: %v", args, err)
-		}
+		b := awscli.Run(t, bin, hs.URL, append([]string{"kinesis"}, args...)...)
 		if out != nil {
 			if err := json.Unmarshal(b, out); err != nil {
 				t.Fatalf("aws %v: %v in %s", args, err, b)

@@ -1,14 +1,11 @@
 package ec2emu
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
-	"time"
+
+	"github.com/flowd-dev/flowd/internal/awscli"
 )
 
 // The AWS CLI (botocore: an independent implementation of the EC2 Query protocol, the signing,
@@ -16,35 +13,13 @@ import (
 // through pages of 5.
 func TestCrossCheckWithAWSCLI(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the aws CLI is not on PATH; CI installs it in scripts/ci.d/00-deps.sh (Debian package awscli)")
-		}
-		t.Skip("the aws CLI is not on PATH: install it (apt-get install -y awscli) to run the cross-check")
-	}
+	bin := awscli.Find(t)
 	e := newEnv(t, Config{ShortPageProbability: 0.3, Seed: 5})
 	inv := FromSimulator(testSim(t, 9), SeedOptions{LogFormat: "${version} ${vpc-id} ${interface-id} ${action}"})
 	e.load(t, inv)
 	run := func(args ...string) []byte {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		args = append([]string{"ec2", "--endpoint-url", e.url, "--output", "json"}, args...)
-		cmd := exec.CommandContext(ctx, bin, args...)
-		home := t.TempDir()
-		cmd.Env = []string{
-			"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-			"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
-			"AWS_PAGER=", "AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-			"AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %v: %v\n%s", args, err, stderr.String())
-		}
-		return stdout.Bytes()
+		return awscli.Run(t, bin, e.url, append([]string{"ec2"}, args...)...)
 	}
 
 	var enis struct {
