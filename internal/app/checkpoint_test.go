@@ -18,6 +18,25 @@ import (
 	"github.com/flowd-dev/flowd/internal/ingest"
 )
 
+// noClients is a client factory for apps that never reach AWS in the test.
+var noClients = ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })
+
+// offlineApp builds (does not run) an app on the config body with noClients, shut down at the
+// test's end.
+func offlineApp(t *testing.T, body string) *App {
+	t.Helper()
+	cfg, err := config.Load([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: noClients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	return a
+}
+
 // TestRestoreVersion1Checkpoint restores testdata/checkpoint-v1.bin, written by the code before
 // the checkpoint had one owner (ingest's gob holding the app's gob; see testdata/README.md):
 // the counts and the source's position must come back, and the next checkpoint is version 2.
@@ -35,20 +54,7 @@ func TestRestoreVersion1Checkpoint(t *testing.T) {
 	if err := os.WriteFile(stale, []byte("FLOWD"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfgPath := filepath.Join(dir, "flowd.yml")
-	body := "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ningest:\n  poll_interval: 2s\n  max_delay: 2s\n  late_grace: 1s\n  early_passes: []\ncheckpoint:\n  path: " + ckpt + "\n  interval: 1h\n"
-	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	a := offlineApp(t, "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ningest:\n  poll_interval: 2s\n  max_delay: 2s\n  late_grace: 1s\n  early_passes: []\ncheckpoint:\n  path: "+ckpt+"\n  interval: 1h\n")
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Errorf("stale temporary checkpoint file still there after start: %v", err)
 	}
@@ -100,19 +106,10 @@ func TestRestoreNeverFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{filepath.Join(dir, "none"), corrupt} {
-		body := "sources: [{log_group: g, endpoint: 'http://127.0.0.1:1'}]\ncheckpoint:\n  path: " + path + "\n"
-		cfg, err := config.Load([]byte(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
-		if err != nil {
-			t.Fatalf("%s: New: %v", path, err)
-		}
+		a := offlineApp(t, "sources: [{log_group: g, endpoint: 'http://127.0.0.1:1'}]\ncheckpoint:\n  path: "+path+"\n")
 		if rc := a.publishedCounts.Load(); rc == nil || *rc != (recordCounts{}) {
 			t.Errorf("%s: published records %+v, want zeros", path, rc)
 		}
-		_ = a.Shutdown(context.Background())
 	}
 }
 
@@ -166,7 +163,7 @@ func TestCheckpointLoopVirtualTime(t *testing.T) {
 		}
 		clock := ingest.SystemClock{} // the bubble's virtual clock
 		log := zaptest.NewLogger(t)
-		src, err := ingest.New(cfg.IngestOptions, ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }), clock, log)
+		src, err := ingest.New(cfg.IngestOptions, noClients, clock, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,25 +223,11 @@ func (p *probeSource) Checkpoint(_ context.Context, capture func([]ingest.Source
 // holds its state is already written, so whatever the source does on success (a Kinesis
 // source writes its lease checkpoints) never runs ahead of what a restart restores.
 func TestCheckpointOnDiskBeforeSourceActs(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "flowd.yml")
-	ckpt := filepath.Join(dir, "checkpoint")
-	body := "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ncheckpoint:\n  path: " + ckpt + "\n  interval: 1h\n"
-	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(cfg, zaptest.NewLogger(t), Options{ListenAddresses: []string{"127.0.0.1:0"}, Clients: ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	ckpt := filepath.Join(t.TempDir(), "checkpoint")
+	a := offlineApp(t, "sources:\n  - log_group: /aws/vpc/flow-logs\n    endpoint: http://127.0.0.1:1\ncheckpoint:\n  path: "+ckpt+"\n  interval: 1h\n")
 	p := &probeSource{path: ckpt}
 	a.ckptMu.Lock()
-	err = a.writeCheckpoint(context.Background(), p, nil)
+	err := a.writeCheckpoint(context.Background(), p, nil)
 	a.ckptMu.Unlock()
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,6 @@ import (
 	"github.com/flowd-dev/flowd/internal/awshttp"
 	"github.com/flowd-dev/flowd/internal/config"
 	"github.com/flowd-dev/flowd/internal/dynamoemu"
-	"github.com/flowd-dev/flowd/internal/ingest"
 	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/kinesisemu"
 	"github.com/flowd-dev/flowd/internal/lease"
@@ -138,7 +137,7 @@ func (e *kinesisEnv) replica(t *testing.T, name string) (base string, a *App, st
 		t.Fatal(err)
 	}
 	a, err = New(cfg, zaptest.NewLogger(t).Named(name), Options{ListenAddresses: []string{"127.0.0.1:0"}, ConfigFile: path,
-		Clients:        ingest.ClientFactoryFunc(func(context.Context, ingest.AWSSpec) (ingest.Client, error) { return nil, nil }),
+		Clients:        noClients,
 		KinesisClients: e.clients})
 	if err != nil {
 		t.Fatal(err)
