@@ -79,7 +79,7 @@ func (t *formatTable) lookupRoute(source string) route {
 	if r, ok := t.exact[source]; ok {
 		return r
 	}
-	if len(t.streams) > 0 && strings.HasPrefix(source, kinesisBatchPrefix) {
+	if len(t.streams) > 0 && strings.HasPrefix(source, kinesis.SourcePrefix) {
 		for prefix, r := range t.streams {
 			if strings.HasPrefix(source, prefix) {
 				return r
@@ -103,9 +103,6 @@ func (t *formatTable) lookupRoute(source string) route {
 	}
 	return route{}
 }
-
-// kinesisBatchPrefix starts the source name of every batch read from a stream.
-var kinesisBatchPrefix = kinesis.BatchSource("", "")[:len("kinesis:")]
 
 // addStream adds the routes of a Kinesis source: one per listed group, or one for the stream.
 func (t *formatTable) addStream(s config.Source) error {

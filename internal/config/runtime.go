@@ -4,9 +4,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/flowd-dev/flowd/internal/ingest"
-
 	"github.com/flowd-dev/flowd/internal/aggregate"
+	"github.com/flowd-dev/flowd/internal/ingest"
+	"github.com/flowd-dev/flowd/internal/kinesis"
 	"github.com/flowd-dev/flowd/internal/parse"
 	"github.com/flowd-dev/flowd/internal/sourcelabel"
 )
@@ -117,7 +117,7 @@ type InventoryRule struct {
 func (s Source) Name() string {
 	switch {
 	case s.Kinesis != nil:
-		return "kinesis:" + s.Kinesis.Stream
+		return kinesis.SourcePrefix + s.Kinesis.Stream
 	case s.LogGroup != "":
 		return s.LogGroup
 	case s.LogGroupARN != "":

@@ -295,12 +295,16 @@ func (a *IngestSource) cut(ctx context.Context, capture func(states []ingest.Sou
 	return nil
 }
 
-func (a *IngestSource) name() string { return "kinesis:" + a.src.Name() }
+// SourcePrefix starts the name of a stream as an ingest source ("kinesis:<stream>", in the
+// flowd_ingest_* families) and of its batches (BatchSource).
+const SourcePrefix = "kinesis:"
+
+func (a *IngestSource) name() string { return SourcePrefix + a.src.Name() }
 
 // BatchSource is the Source of the ingest batches of a log group read from a stream: the
 // stream is part of it so that two streams' groups of one name keep their own formats and
 // labels, and so that it never equals a polled group's name.
-func BatchSource(stream, group string) string { return "kinesis:" + stream + ":" + group }
+func BatchSource(stream, group string) string { return SourcePrefix + stream + ":" + group }
 
 // Stream is the stream, as configured.
 func (a *IngestSource) Stream() string { return a.src.Name() }
